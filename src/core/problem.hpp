@@ -1,0 +1,219 @@
+// The problem catalogue: every finding the tool can report, with a stable
+// code, a severity and a message template. Declared once (X-macro) so the
+// enum, the codes and the texts cannot drift apart; tests/unit/core_test.cpp
+// proves every entry has a unique code and a text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ss {
+
+// How bad a finding is, in increasing order.
+//  info        a fact worth reporting (e.g. the journal needs recovery)
+//  relaxation  the tool read past a check it would normally apply (backup superblock used)
+//  warning     something is inconsistent but nothing is lost
+//  damage      evidence is damaged; some content may be unreadable or unproven
+//  error       an operation failed (a mailbox could not be read)
+//  fatal       the evidence as a whole cannot be opened
+enum class Severity : std::uint8_t { info, relaxation, warning, damage, error, fatal };
+
+std::string_view to_string(Severity s);
+
+// X(enum name, stable code, severity, message template)
+#define SS_PROBLEMS(X)                                                                             \
+  X(evidence_not_found, "evidence.not-found", fatal, "evidence path does not exist")               \
+  X(evidence_unreadable, "evidence.unreadable", fatal, "evidence cannot be opened for reading")    \
+  X(evidence_empty, "evidence.empty", fatal, "evidence is empty (0 bytes)")                        \
+  X(evidence_not_supported, "evidence.unsupported-type", fatal,                                     \
+    "evidence is neither a regular file, a block device nor a directory")                          \
+  X(evidence_read_error, "evidence.read-error", damage, "read from the evidence failed")           \
+  X(evidence_short_read, "evidence.short-read", damage,                                            \
+    "read past the end of the evidence (truncated image?)")                                        \
+  X(fs_not_ext, "fs.not-ext", fatal, "no ext2/3/4 superblock found (primary or backup)")           \
+  X(fs_open_failed, "fs.open-failed", fatal, "libext2fs could not open the filesystem")            \
+  X(fs_backup_superblock, "fs.backup-superblock", relaxation,                                       \
+    "primary superblock unusable; a backup superblock was used")                                   \
+  X(fs_checksums_ignored, "fs.checksums-ignored", info,                                             \
+    "metadata checksum verification is disabled while reading")                                    \
+  X(fs_bitmaps_unread, "fs.bitmaps-unread", info,                                                   \
+    "block and inode bitmaps are not read (not needed to read files)")                             \
+  X(fs_mmp_skipped, "fs.mmp-skipped", info, "multi-mount protection is not honoured")               \
+  X(fs_features_forced, "fs.unsupported-features", relaxation,                                      \
+    "the filesystem uses features this libext2fs does not know; it was opened anyway")             \
+  X(fs_journal_needs_recovery, "fs.journal-needs-recovery", warning,                                \
+    "the journal holds transactions not yet replayed; the newest files may exist only there")      \
+  X(fs_truncated, "fs.truncated", damage,                                                           \
+    "the image is shorter than the filesystem it holds; blocks past its end are missing")          \
+  X(fs_errors_flag, "fs.errors-flag", info, "the superblock says the filesystem has errors")       \
+  X(fs_not_clean, "fs.not-clean", info, "the filesystem was not cleanly unmounted")                \
+  X(fs_inode_unreadable, "fs.inode-unreadable", damage, "an inode could not be read")             \
+  X(fs_dir_unreadable, "fs.dir-unreadable", damage, "a directory could not be read")              \
+  X(fs_file_unreadable, "fs.file-unreadable", damage, "a file's contents could not be read")      \
+  X(fs_path_not_found, "fs.path-not-found", error, "no such path in the evidence")                \
+  X(fs_symlink_not_followed, "fs.symlink-not-followed", info,                                       \
+    "a symbolic link was not followed (it could lead outside the evidence)")                       \
+  X(fs_loop, "fs.directory-loop", damage, "a directory is reachable from itself; walk stopped")    \
+  X(spool_none_found, "spool.none-found", error,                                                    \
+    "no Cyrus spool found: no imapd.conf partition and no cyrus.header/cyrus.index")               \
+  X(spool_config_found, "spool.config-found", info, "an imapd.conf was found and read")            \
+  X(spool_config_unreadable, "spool.config-unreadable", warning, "imapd.conf could not be read")   \
+  X(spool_partition_missing, "spool.partition-missing", warning,                                    \
+    "a partition named in imapd.conf is not in the evidence")                                      \
+  X(spool_walk_used, "spool.walk-used", info,                                                       \
+    "mailboxes were found by walking for cyrus.header/cyrus.index, not from imapd.conf")           \
+  X(spool_mailboxes_db_unreadable, "spool.mailboxes-db-unreadable", warning,                       \
+    "mailboxes.db could not be read; names come from cyrus.header or paths")                      \
+  X(spool_mailboxes_db_damaged, "spool.mailboxes-db-damaged", damage,                              \
+    "mailboxes.db is damaged; some entries could not be read")                                     \
+  X(spool_header_bad_magic, "spool.header-bad-magic", damage, "cyrus.header has no Cyrus magic")   \
+  X(spool_header_unparsable, "spool.header-unparsable", damage,                                     \
+    "cyrus.header line 4 could not be parsed")                                                     \
+  X(spool_header_missing, "spool.header-missing", warning, "mailbox directory has no cyrus.header")\
+  X(spool_index_missing, "spool.index-missing", warning, "mailbox directory has no cyrus.index")   \
+  X(spool_index_short, "spool.index-short", damage,                                                 \
+    "cyrus.index is shorter than its header says or than a header")                                \
+  X(spool_name_conflict, "spool.name-conflict", warning,                                            \
+    "sources disagree about a mailbox's name or uniqueid")                                         \
+  X(spool_odd_file, "spool.odd-file", info, "a file in a mailbox directory is not a message file") \
+  X(spool_header_truncated, "spool.header-truncated", damage,                                       \
+    "cyrus.header ends before its user-flags or ACL line")                                         \
+  X(spool_mailboxes_db_unsupported, "spool.mailboxes-db-unsupported", warning,                     \
+    "mailboxes.db is in a format this version cannot read yet")                                    \
+  X(spool_name_unknown, "spool.name-unknown", warning,                                              \
+    "a mailbox has no name: no 3.6+ header, no mailboxes.db entry, and a uuid path")              \
+  X(spool_mailbox_dir_missing, "spool.mailbox-dir-missing", warning,                               \
+    "mailboxes.db lists a mailbox whose directory is not in the evidence")                         \
+  X(spool_walk_limit, "spool.walk-limit", warning,                                                  \
+    "the spool walk stopped at its depth or size limit; some directories were not visited") \
+  X(index_unknown_version, "index.unknown-version", error,                                                           \
+    "cyrus.index has a minor version no known Cyrus wrote") \
+  X(index_unreleased_version, "index.unreleased-version", info,                                                           \
+    "cyrus.index has a minor version that only development builds wrote") \
+  X(index_start_offset, "index.start-offset", damage,                                                           \
+    "the header's start_offset differs from this version's header size") \
+  X(index_record_size, "index.record-size", damage,                                                           \
+    "the header's record_size differs from this version's record size") \
+  X(index_truncated, "index.truncated", damage,                                                           \
+    "cyrus.index ends before the last record its header counts") \
+  X(index_header_crc, "index.header-crc", damage,                                                           \
+    "the index header fails its CRC") \
+  X(index_header_corrected, "index.header-corrected", info,                                                           \
+    "the index header was corrected by a proven bit flip") \
+  X(index_header_unproven, "index.header-unproven", error,                                                           \
+    "the index header fails its CRC and no proven correction exists") \
+  X(index_format_nonzero, "index.format", warning,                                                           \
+    "the header's format field is not 0 (normal)") \
+  X(index_exists, "index.exists", damage,                                                           \
+    "the header counts more existing messages than records") \
+  X(index_counter, "index.counter", warning,                                                           \
+    "a header counter disagrees with the records") \
+  X(index_uidvalidity_zero, "index.uidvalidity-zero", damage,                                                           \
+    "uidvalidity is 0") \
+  X(index_options_bits, "index.options", damage,                                                           \
+    "the options word has bits this version does not define") \
+  X(index_last_uid, "index.last-uid", damage,                                                           \
+    "a record's uid is greater than the header's last_uid") \
+  X(index_highestmodseq, "index.highestmodseq", damage,                                                           \
+    "a record's modseq is greater than the header's highestmodseq") \
+  X(index_trailing_records, "index.trailing-records", info,                                                           \
+    "records past num_records carry valid CRCs (a crash between record and header writes)") \
+  X(index_cache_generation, "index.cache-generation", warning,                                                           \
+    "cyrus.cache's generation differs from the index's") \
+  X(index_header_file_crc, "index.header-file-crc", warning,                                                           \
+    "CRC-32 of cyrus.header differs from the one the index holds") \
+  X(record_crc, "record.crc", damage,                                                           \
+    "an index record fails its CRC") \
+  X(record_corrected, "record.corrected", info,                                                           \
+    "an index record was corrected by a proven bit flip") \
+  X(record_unproven, "record.unproven", error,                                                           \
+    "an index record is damaged and no proven correction exists") \
+  X(record_uid_zero, "record.uid-zero", damage,                                                           \
+    "a record's uid is 0") \
+  X(record_uid_order, "record.uid-order", damage,                                                           \
+    "a record's uid is not greater than the previous record's") \
+  X(record_modseq_zero, "record.modseq-zero", warning,                                                           \
+    "a record's modseq is 0") \
+  X(record_header_size, "record.header-size", damage,                                                           \
+    "a record's header_size is greater than its size") \
+  X(record_system_flags, "record.system-flags", damage,                                                           \
+    "system_flags has bits this version does not define") \
+  X(record_user_flag_unnamed, "record.user-flag-unnamed", warning,                                                           \
+    "a user flag bit is set that cyrus.header gives no name") \
+  X(record_time, "record.time", warning,                                                           \
+    "a time field is zero or implausible") \
+  X(record_cache_version, "record.cache-version", damage,                                                           \
+    "cache_version is higher than any Cyrus wrote") \
+  X(record_cache_crc, "record.cache-crc", damage,                                                           \
+    "the cache record fails the CRC its index record holds") \
+  X(cache_offset_out_of_range, "cache.offset", damage,                                                           \
+    "a cache offset lies outside cyrus.cache") \
+  X(cache_record_truncated, "cache.truncated", damage,                                                           \
+    "a cache record runs past the end of cyrus.cache") \
+  X(cache_missing, "cache.missing", warning,                                                           \
+    "the mailbox has no cyrus.cache") \
+  X(message_missing, "message.missing", error,                                                           \
+    "an index record's message file is missing") \
+  X(message_unlinked, "message.unlinked", info,                                                           \
+    "a record marked unlinked has no message file, as expected") \
+  X(message_size, "message.size", damage,                                                           \
+    "a message file's size differs from its record's") \
+  X(message_guid_mismatch, "message.guid-mismatch", error,                                                           \
+    "SHA-1 of a message file differs from its record's GUID") \
+  X(message_no_record, "message.no-record", warning,                                                           \
+    "a message file has no index record") \
+  X(message_unreadable, "message.unreadable", error,                                                           \
+    "a message file could not be read")
+
+enum class Code : std::uint16_t {
+#define SS_PROBLEM_ENUM(name, code, sev, text) name,
+  SS_PROBLEMS(SS_PROBLEM_ENUM)
+#undef SS_PROBLEM_ENUM
+};
+
+struct ProblemInfo {
+  Code code;
+  std::string_view id;    // stable, used in JSON and docs
+  Severity severity;
+  std::string_view text;  // message template
+};
+
+const ProblemInfo& problem_info(Code c);
+const std::vector<ProblemInfo>& problem_catalogue();
+
+// One finding: what, where, and the particulars (stored vs computed values,
+// the OS error, ...). `place` names the evidence and path/inode/offset.
+struct Finding {
+  Code code;
+  std::string place;
+  std::string detail;
+
+  Severity severity() const { return problem_info(code).severity; }
+  std::string_view id() const { return problem_info(code).id; }
+  std::string_view text() const { return problem_info(code).text; }
+  // "code: text (detail) at place"
+  std::string describe() const;
+};
+
+// Findings collected along a run. Library code appends; only cli/ prints.
+class Findings {
+ public:
+  void add(Code c, std::string place, std::string detail = {}) {
+    items_.push_back(Finding{c, std::move(place), std::move(detail)});
+  }
+  void add(Finding f) { items_.push_back(std::move(f)); }
+  void append(const Findings& other) {
+    items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  }
+  const std::vector<Finding>& items() const { return items_; }
+  bool empty() const { return items_.empty(); }
+  bool any_at_least(Severity s) const;
+  bool has(Code c) const;
+
+ private:
+  std::vector<Finding> items_;
+};
+
+}  // namespace ss

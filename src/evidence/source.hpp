@@ -1,0 +1,48 @@
+// evidence/: byte sources. Everything the tool reads from a disk or image
+// goes through Source::read_at, the one seam where reads are counted and
+// where failing or missing ranges are recorded (later: ddrescue maps, retries).
+// Sources are read-only by construction: there is no write entry point.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace ss::evidence {
+
+struct ReadStats {
+  std::uint64_t reads = 0;        // read_at calls that touched the evidence
+  std::uint64_t bytes_read = 0;   // bytes delivered
+  std::uint64_t short_reads = 0;  // reads cut short by the end of the evidence
+  std::uint64_t errors = 0;       // reads that failed (I/O error)
+};
+
+enum class SourceKind { image_file, block_device };
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  Source() = default;
+  Source(const Source&) = delete;
+  Source& operator=(const Source&) = delete;
+
+  virtual const std::string& name() const = 0;  // the path as the user gave it
+  virtual SourceKind kind() const = 0;
+  virtual std::uint64_t size() const = 0;
+  // Reads up to out.size() bytes at `offset`; returns the number of bytes read,
+  // which is smaller than asked only at the end of the evidence. An I/O error
+  // gives a Finding (evidence.read-error) naming the range.
+  virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) = 0;
+  virtual const ReadStats& stats() const = 0;
+};
+
+// Opens a regular file or a block device read-only (O_RDONLY, never O_RDWR or
+// O_CREAT). Problems: evidence.not-found, evidence.unreadable,
+// evidence.unsupported-type.
+Result<std::shared_ptr<Source>> open_image(const std::string& path);
+
+}  // namespace ss::evidence

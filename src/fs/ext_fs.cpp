@@ -1,0 +1,719 @@
+// ext2/3/4 through libext2fs, read-only and permissive.
+//
+// Contract: libext2fs reads the evidence only through evidence::Source, by a
+// custom io_manager (the one read seam: counting, unreadable ranges, later
+// ddrescue maps). Every write entry point of that io_manager fails, the
+// filesystem is opened without EXT2_FLAG_RW and released with ext2fs_free
+// (never ext2fs_close, which may flush), so nothing can reach the evidence.
+// Each relaxation (checksums ignored, backup superblock, bitmaps not read,
+// MMP skipped, unknown features) is recorded as a finding; each libext2fs
+// error becomes a Finding naming the inode, never an abort.
+// ext2fs.h brings com_err.h (error_message) inside its extern "C" block;
+// com_err.h alone has none, so it is not included on its own.
+#include <ext2fs/ext2fs.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <new>
+#include <optional>
+
+#include "fs/filesystem.hpp"
+
+namespace ss::fs {
+namespace {
+
+// ---------------------------------------------------------------------------
+// The io_manager: libext2fs → evidence::Source.
+
+// What one open filesystem's channel reads from, and what went wrong there.
+struct IoContext {
+  std::shared_ptr<evidence::Source> source;
+  std::uint64_t failed_reads = 0;            // reads refused: past the end or I/O error
+  std::uint64_t write_attempts = 0;          // must stay 0; every write is refused anyway
+  std::optional<ByteRange> last_unreadable;  // the range of the latest failed read
+  std::string last_error;                    // its cause, for findings
+};
+
+// ext2fs_open2 names the device by a string; the io_manager's open() gets
+// only that string. A registry maps "ss-source:<n>" to the context for the
+// duration of one ext2fs_open2 call; the channel then holds its own
+// reference, so any number of filesystems can be open at once.
+class SourceRegistry {
+ public:
+  static SourceRegistry& instance() {
+    static SourceRegistry r;
+    return r;
+  }
+  std::string add(std::shared_ptr<IoContext> ctx) {
+    std::lock_guard lock(mutex_);
+    std::string name = fmt::format("ss-source:{}", next_++);
+    entries_.emplace(name, std::move(ctx));
+    return name;
+  }
+  void remove(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(name);
+  }
+  std::shared_ptr<IoContext> find(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::uint64_t next_ = 1;
+  std::map<std::string, std::shared_ptr<IoContext>> entries_;
+};
+
+// Registered for the lifetime of this object (one open attempt).
+class Registration {
+ public:
+  explicit Registration(std::shared_ptr<IoContext> ctx)
+      : name_(SourceRegistry::instance().add(std::move(ctx))) {}
+  ~Registration() { SourceRegistry::instance().remove(name_); }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+struct ChannelData {
+  std::shared_ptr<IoContext> ctx;
+  struct_io_stats stats{};
+};
+
+io_manager source_io_manager();
+
+ChannelData* channel_data(io_channel ch) {
+  return static_cast<ChannelData*>(ch->private_data);
+}
+
+errcode_t refuse_write(io_channel ch) {
+  if (ch && ch->private_data) ++channel_data(ch)->ctx->write_attempts;
+  return EXT2_ET_RO_FILSYS;
+}
+
+errcode_t ss_close(io_channel ch) {
+  if (!ch || ch->magic != EXT2_ET_MAGIC_IO_CHANNEL) return EXT2_ET_MAGIC_IO_CHANNEL;
+  if (--ch->refcount > 0) return 0;
+  delete channel_data(ch);
+  delete[] ch->name;
+  delete ch;
+  return 0;
+}
+
+errcode_t ss_open(const char* name, int flags, io_channel* out) {
+  if (!name || !out) return EXT2_ET_BAD_DEVICE_NAME;
+  // Read-only by construction: a read-write open is refused outright.
+  if (flags & IO_FLAG_RW) return EXT2_ET_RO_FILSYS;
+  try {
+    auto ctx = SourceRegistry::instance().find(name);
+    if (!ctx) return EXT2_ET_BAD_DEVICE_NAME;
+    auto* ch = new struct_io_channel{};
+    std::size_t len = std::strlen(name);
+    ch->name = new char[len + 1];
+    std::memcpy(ch->name, name, len + 1);
+    ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+    ch->manager = source_io_manager();
+    ch->block_size = 1024;
+    ch->refcount = 1;
+    auto* data = new ChannelData{std::move(ctx), {}};
+    data->stats.num_fields = 2;
+    ch->private_data = data;
+    *out = ch;
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return EXT2_ET_NO_MEMORY;
+  } catch (...) {
+    return EXT2_ET_BAD_DEVICE_NAME;
+  }
+}
+
+errcode_t ss_set_blksize(io_channel ch, int blksize) {
+  if (blksize <= 0) return EXT2_ET_INVALID_ARGUMENT;
+  ch->block_size = blksize;
+  return 0;
+}
+
+// count > 0: that many blocks; count < 0: -count bytes (libext2fs convention).
+errcode_t ss_read_blk64(io_channel ch, unsigned long long block, int count, void* data) {
+  if (count == 0) return 0;
+  ChannelData* cd = channel_data(ch);
+  IoContext& ctx = *cd->ctx;
+  const auto bs = static_cast<std::uint64_t>(ch->block_size);
+  const std::uint64_t size = count < 0
+                                 ? static_cast<std::uint64_t>(-static_cast<std::int64_t>(count))
+                                 : static_cast<std::uint64_t>(count) * bs;
+  auto* out = static_cast<std::byte*>(data);
+  if (block > ByteRange::kMax / bs) {
+    std::memset(out, 0, size);
+    ++ctx.failed_reads;
+    ctx.last_unreadable.reset();
+    ctx.last_error = "block number beyond any addressable offset";
+    return EXT2_ET_LLSEEK_FAILED;
+  }
+  const std::uint64_t offset = block * bs;
+  errcode_t rc = 0;
+  std::size_t got = 0;
+  try {
+    auto r = ctx.source->read_at(offset, std::span<std::byte>(out, size));
+    if (r) {
+      got = *r;
+      cd->stats.bytes_read += got;
+      if (got < size) {
+        rc = EXT2_ET_SHORT_READ;
+        ctx.last_error =
+            fmt::format("{} bytes at offset {} lie past the end of the evidence ({} bytes)",
+                        size - got, offset + got, ctx.source->size());
+      }
+    } else {
+      rc = EIO;
+      ctx.last_error = r.problem().describe();
+    }
+  } catch (const std::bad_alloc&) {
+    rc = EXT2_ET_NO_MEMORY;
+    ctx.last_error = "out of memory";
+  } catch (...) {
+    rc = EIO;
+    ctx.last_error = "unexpected failure in the evidence source";
+  }
+  if (rc == 0) return 0;
+  // Never hand back zeros as if they were data: the bytes not read are
+  // cleared (libext2fs may look at them) and the read fails.
+  std::memset(out + got, 0, size - got);
+  ++ctx.failed_reads;
+  ctx.last_unreadable = ByteRange{offset + got, size - got};
+  if (ch->read_error) {
+    return ch->read_error(ch, static_cast<unsigned long>(block), count, data, size,
+                          static_cast<int>(got), rc);
+  }
+  return rc;
+}
+
+errcode_t ss_read_blk(io_channel ch, unsigned long block, int count, void* data) {
+  return ss_read_blk64(ch, block, count, data);
+}
+
+errcode_t ss_write_blk(io_channel ch, unsigned long, int, const void*) {
+  return refuse_write(ch);
+}
+errcode_t ss_write_blk64(io_channel ch, unsigned long long, int, const void*) {
+  return refuse_write(ch);
+}
+errcode_t ss_write_byte(io_channel ch, unsigned long, int, const void*) {
+  return refuse_write(ch);
+}
+errcode_t ss_discard(io_channel ch, unsigned long long, unsigned long long) {
+  return refuse_write(ch);
+}
+errcode_t ss_zeroout(io_channel ch, unsigned long long, unsigned long long) {
+  return refuse_write(ch);
+}
+// Nothing is ever buffered for writing, so there is nothing to flush.
+errcode_t ss_flush(io_channel) {
+  return 0;
+}
+errcode_t ss_set_option(io_channel, const char*, const char*) {
+  return EXT2_ET_INVALID_ARGUMENT;
+}
+errcode_t ss_get_stats(io_channel ch, io_stats* stats) {
+  if (stats) *stats = &channel_data(ch)->stats;
+  return 0;
+}
+errcode_t ss_cache_readahead(io_channel, unsigned long long, unsigned long long) {
+  return EXT2_ET_OP_NOT_SUPPORTED;
+}
+
+struct_io_manager make_manager() {
+  struct_io_manager m{};
+  m.magic = EXT2_ET_MAGIC_IO_MANAGER;
+  m.name = "spoolsalvage evidence source (read-only)";
+  m.open = ss_open;
+  m.close = ss_close;
+  m.set_blksize = ss_set_blksize;
+  m.read_blk = ss_read_blk;
+  m.write_blk = ss_write_blk;
+  m.flush = ss_flush;
+  m.write_byte = ss_write_byte;
+  m.set_option = ss_set_option;
+  m.get_stats = ss_get_stats;
+  m.read_blk64 = ss_read_blk64;
+  m.write_blk64 = ss_write_blk64;
+  m.discard = ss_discard;
+  m.cache_readahead = ss_cache_readahead;
+  m.zeroout = ss_zeroout;
+  return m;
+}
+
+// Immutable after construction; libext2fs wants a non-const pointer.
+io_manager source_io_manager() {
+  static struct_io_manager manager = make_manager();
+  return &manager;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+std::string ext_error(errcode_t e) {
+  static std::once_flag once;
+  std::call_once(once, [] { initialize_ext2_error_table(); });
+  const char* msg = error_message(e);
+  return msg ? std::string(msg) : fmt::format("error {}", e);
+}
+
+struct FeatureName {
+  int word;  // 0 compat, 1 ro_compat, 2 incompat
+  std::uint32_t bit;
+  const char* name;
+};
+
+// Names as e2p (dumpe2fs, tune2fs) prints them.
+constexpr std::array kFeatureNames = {
+    FeatureName{0, EXT2_FEATURE_COMPAT_DIR_PREALLOC, "dir_prealloc"},
+    FeatureName{0, EXT2_FEATURE_COMPAT_IMAGIC_INODES, "imagic_inodes"},
+    FeatureName{0, EXT3_FEATURE_COMPAT_HAS_JOURNAL, "has_journal"},
+    FeatureName{0, EXT2_FEATURE_COMPAT_EXT_ATTR, "ext_attr"},
+    FeatureName{0, EXT2_FEATURE_COMPAT_RESIZE_INODE, "resize_inode"},
+    FeatureName{0, EXT2_FEATURE_COMPAT_DIR_INDEX, "dir_index"},
+    FeatureName{0, EXT2_FEATURE_COMPAT_LAZY_BG, "lazy_bg"},
+    FeatureName{0, EXT2_FEATURE_COMPAT_EXCLUDE_BITMAP, "snapshot_bitmap"},
+    FeatureName{0, EXT4_FEATURE_COMPAT_SPARSE_SUPER2, "sparse_super2"},
+    FeatureName{0, EXT4_FEATURE_COMPAT_FAST_COMMIT, "fast_commit"},
+    FeatureName{0, EXT4_FEATURE_COMPAT_STABLE_INODES, "stable_inodes"},
+    FeatureName{0, EXT4_FEATURE_COMPAT_ORPHAN_FILE, "orphan_file"},
+    FeatureName{1, EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER, "sparse_super"},
+    FeatureName{1, EXT2_FEATURE_RO_COMPAT_LARGE_FILE, "large_file"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_HUGE_FILE, "huge_file"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_GDT_CSUM, "uninit_bg"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_DIR_NLINK, "dir_nlink"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE, "extra_isize"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_HAS_SNAPSHOT, "snapshot"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_QUOTA, "quota"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_BIGALLOC, "bigalloc"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_METADATA_CSUM, "metadata_csum"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_REPLICA, "replica"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_READONLY, "read-only"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_PROJECT, "project"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_SHARED_BLOCKS, "shared_blocks"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_VERITY, "verity"},
+    FeatureName{1, EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT, "orphan_present"},
+    FeatureName{2, EXT2_FEATURE_INCOMPAT_COMPRESSION, "compression"},
+    FeatureName{2, EXT2_FEATURE_INCOMPAT_FILETYPE, "filetype"},
+    FeatureName{2, EXT3_FEATURE_INCOMPAT_RECOVER, "needs_recovery"},
+    FeatureName{2, EXT3_FEATURE_INCOMPAT_JOURNAL_DEV, "journal_dev"},
+    FeatureName{2, EXT2_FEATURE_INCOMPAT_META_BG, "meta_bg"},
+    FeatureName{2, EXT3_FEATURE_INCOMPAT_EXTENTS, "extent"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_64BIT, "64bit"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_MMP, "mmp"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_FLEX_BG, "flex_bg"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_EA_INODE, "ea_inode"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_DIRDATA, "dirdata"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_CSUM_SEED, "metadata_csum_seed"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_LARGEDIR, "large_dir"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_INLINE_DATA, "inline_data"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_ENCRYPT, "encrypt"},
+    FeatureName{2, EXT4_FEATURE_INCOMPAT_CASEFOLD, "casefold"},
+};
+
+std::vector<std::string> feature_names(const ext2_super_block& sb) {
+  const std::array<std::uint32_t, 3> words = {sb.s_feature_compat, sb.s_feature_ro_compat,
+                                              sb.s_feature_incompat};
+  const std::array<const char*, 3> prefix = {"FEATURE_C", "FEATURE_R", "FEATURE_I"};
+  std::vector<std::string> out;
+  for (int w = 0; w < 3; ++w) {
+    const auto word = words[static_cast<std::size_t>(w)];
+    for (unsigned bit = 0; bit < 32; ++bit) {
+      const std::uint32_t mask = std::uint32_t{1} << bit;
+      if (!(word & mask)) continue;
+      auto it = std::find_if(kFeatureNames.begin(), kFeatureNames.end(),
+                             [&](const FeatureName& f) { return f.word == w && f.bit == mask; });
+      // Unknown bits are named like e2p does, so they are never hidden.
+      out.emplace_back(it != kFeatureNames.end()
+                           ? std::string(it->name)
+                           : fmt::format("{}{}", prefix[static_cast<std::size_t>(w)], bit));
+    }
+  }
+  return out;
+}
+
+// blkid's rule: anything ext3 does not support makes it ext4.
+std::string fs_type(const ext2_super_block& sb) {
+  constexpr std::uint32_t ext3_ro = EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER |
+                                    EXT2_FEATURE_RO_COMPAT_LARGE_FILE |
+                                    0x0004u;  // RO_COMPAT_BTREE_DIR: never used, ext3-legal
+  constexpr std::uint32_t ext3_incompat = EXT2_FEATURE_INCOMPAT_FILETYPE |
+                                          EXT3_FEATURE_INCOMPAT_RECOVER |
+                                          EXT2_FEATURE_INCOMPAT_META_BG;
+  if ((sb.s_feature_ro_compat & ~ext3_ro) || (sb.s_feature_incompat & ~ext3_incompat))
+    return "ext4";
+  if (sb.s_feature_compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL) return "ext3";
+  return "ext2";
+}
+
+std::string format_uuid(const std::uint8_t (&u)[16]) {
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+      u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+      u[15]);
+}
+
+// The label up to its NUL; bytes outside printable ASCII become \xNN so a
+// hostile label cannot break a report.
+std::string format_label(const std::uint8_t* raw, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n && raw[i] != 0; ++i) {
+    if (raw[i] >= 0x20 && raw[i] < 0x7f && raw[i] != '\\')
+      out += static_cast<char>(raw[i]);
+    else
+      out += fmt::format("\\x{:02x}", raw[i]);
+  }
+  return out;
+}
+
+std::int64_t time_with_hi(std::uint32_t lo, std::uint8_t hi) {
+  return static_cast<std::int64_t>(lo) + (static_cast<std::int64_t>(hi) << 32);
+}
+
+NodeKind kind_of_mode(std::uint32_t mode) {
+  if (LINUX_S_ISREG(mode)) return NodeKind::file;
+  if (LINUX_S_ISDIR(mode)) return NodeKind::directory;
+  if (LINUX_S_ISLNK(mode)) return NodeKind::symlink;
+  return NodeKind::other;
+}
+
+NodeKind kind_of_dirent_type(int t) {
+  switch (t) {
+    case EXT2_FT_REG_FILE:
+      return NodeKind::file;
+    case EXT2_FT_DIR:
+      return NodeKind::directory;
+    case EXT2_FT_SYMLINK:
+      return NodeKind::symlink;
+    default:
+      return NodeKind::other;
+  }
+}
+
+// Block numbers of backup superblocks to try: groups 1, 3^n, 5^n, 7^n (the
+// sparse_super layout), for every block size, nearest first, within the source.
+std::vector<std::pair<std::uint32_t, std::uint64_t>> backup_candidates(std::uint64_t source_size) {
+  std::vector<std::uint64_t> groups = {1};
+  for (std::uint64_t base : {3u, 5u, 7u})
+    for (std::uint64_t g = base; g < (std::uint64_t{1} << 32); g *= base) groups.push_back(g);
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+  for (std::uint32_t bs = EXT2_MIN_BLOCK_SIZE; bs <= EXT2_MAX_BLOCK_SIZE; bs *= 2) {
+    const std::uint64_t per_group = std::uint64_t{8} * bs;
+    const std::uint64_t first_data_block = bs == EXT2_MIN_BLOCK_SIZE ? 1 : 0;
+    for (std::uint64_t g : groups) {
+      const std::uint64_t block = per_group * g + first_data_block;
+      const std::uint64_t offset = block * bs;
+      // ext2fs_open2 takes the block number as an int.
+      if (block > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) break;
+      if (offset + SUPERBLOCK_SIZE > source_size) break;
+      out.emplace_back(bs, block);
+    }
+  }
+  return out;
+}
+
+constexpr std::size_t kReadChunk = 1 << 20;        // bytes per ext2fs_file_read call
+constexpr std::size_t kMaxDirEntries = 16u << 20;  // guard against hostile directories
+
+// ---------------------------------------------------------------------------
+// The filesystem.
+
+class ExtFs final : public Filesystem {
+ public:
+  ExtFs(ext2_filsys fs, std::shared_ptr<IoContext> io, FsInfo info, Findings findings)
+      : fs_(fs), io_(std::move(io)), info_(std::move(info)), findings_(std::move(findings)) {}
+  // ext2fs_free releases memory and closes the channel without flushing
+  // anything (ext2fs_close could write a dirty superblock).
+  ~ExtFs() override { ext2fs_free(fs_); }
+
+  const FsInfo& info() const override { return info_; }
+  const Findings& open_findings() const override { return findings_; }
+  NodeId root() const override { return EXT2_ROOT_INO; }
+
+  Result<Node> stat(NodeId id) override {
+    ext2_inode_large inode{};
+    if (auto bad = read_inode(id, inode)) return *bad;
+    Node n;
+    n.id = id;
+    n.inode = id;
+    n.mode = inode.i_mode;
+    n.kind = kind_of_mode(inode.i_mode);
+    n.size = EXT2_I_SIZE(&inode);
+    n.links = inode.i_links_count;
+    n.mtime = static_cast<std::int32_t>(inode.i_mtime);
+    const std::size_t inode_size = EXT2_INODE_SIZE(fs_->super);
+    constexpr std::size_t need =
+        offsetof(ext2_inode_large, i_mtime_extra) + sizeof(inode.i_mtime_extra);
+    if (inode_size > EXT2_GOOD_OLD_INODE_SIZE &&
+        EXT2_GOOD_OLD_INODE_SIZE + std::size_t{inode.i_extra_isize} >= need &&
+        EXT2_GOOD_OLD_INODE_SIZE + std::size_t{inode.i_extra_isize} <= inode_size) {
+      // Low 2 bits: epoch (extends seconds past 2038); the rest: nanoseconds.
+      n.mtime += static_cast<std::int64_t>(inode.i_mtime_extra & EXT4_EPOCH_MASK) << 32;
+      n.mtime_nsec = inode.i_mtime_extra >> EXT4_EPOCH_BITS;
+    }
+    return n;
+  }
+
+  Result<std::vector<Entry>> list(NodeId dir) override {
+    auto ino = to_ino(dir);
+    if (!ino) return ino.problem();
+    struct Walk {
+      ExtFs* self;
+      std::vector<Entry> entries;
+      bool too_many = false;
+      bool failed = false;
+    } walk{this, {}, false, false};
+    auto cb = [](ext2_ino_t, int, ext2_dir_entry* d, int, int, char*, void* priv) -> int {
+      auto* w = static_cast<Walk*>(priv);
+      try {
+        const auto len = static_cast<std::size_t>(ext2fs_dirent_name_len(d));
+        std::string name(d->name, len);
+        if (name.empty() || name == "." || name == "..") return 0;
+        if (w->entries.size() >= kMaxDirEntries) {
+          w->too_many = true;
+          return DIRENT_ABORT;
+        }
+        Entry e{std::move(name), d->inode, NodeKind::other};
+        if (ext2fs_has_feature_filetype(w->self->fs_->super)) {
+          e.kind = kind_of_dirent_type(ext2fs_dirent_file_type(d));
+        } else {
+          auto n = w->self->stat(d->inode);
+          if (n) e.kind = n->kind;
+        }
+        w->entries.push_back(std::move(e));
+        return 0;
+      } catch (...) {
+        w->failed = true;
+        return DIRENT_ABORT;
+      }
+    };
+    io_->last_unreadable.reset();
+    errcode_t e = ext2fs_dir_iterate2(fs_, *ino, 0, nullptr, cb, &walk);
+    if (e) return finding(Code::fs_dir_unreadable, dir, ext_error(e));
+    if (walk.too_many)
+      return finding(Code::fs_dir_unreadable, dir,
+                     fmt::format("more than {} entries; refusing to list", kMaxDirEntries));
+    if (walk.failed) return finding(Code::fs_dir_unreadable, dir, "out of memory while listing");
+    return std::move(walk.entries);
+  }
+
+  Result<std::vector<std::byte>> read(NodeId id, std::uint64_t offset,
+                                      std::uint64_t max_len) override {
+    auto node = stat(id);
+    if (!node) return node.problem();
+    if (node->kind == NodeKind::symlink)
+      return finding(Code::fs_symlink_not_followed, id, "a symlink is never read");
+    if (node->kind != NodeKind::file)
+      return finding(Code::fs_file_unreadable, id,
+                     fmt::format("not a regular file ({})", to_string(node->kind)));
+    std::vector<std::byte> out;
+    if (max_len == 0 || offset >= node->size) return out;
+    const std::uint64_t want = std::min(max_len, node->size - offset);
+
+    ext2_file_t file = nullptr;
+    io_->last_unreadable.reset();
+    errcode_t e = ext2fs_file_open(fs_, static_cast<ext2_ino_t>(id), 0, &file);
+    if (e) return finding(Code::fs_file_unreadable, id, ext_error(e));
+    struct Closer {
+      ext2_file_t f;
+      ~Closer() { ext2fs_file_close(f); }
+    } closer{file};
+    e = ext2fs_file_llseek(file, offset, EXT2_SEEK_SET, nullptr);
+    if (e)
+      return finding(Code::fs_file_unreadable, id,
+                     fmt::format("seek to {}: {}", offset, ext_error(e)));
+    // The buffer grows with the bytes actually read, never with a size the
+    // metadata claims.
+    std::uint64_t done = 0;
+    while (done < want) {
+      const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(want - done, kReadChunk));
+      out.resize(static_cast<std::size_t>(done) + chunk);
+      unsigned int got = 0;
+      e = ext2fs_file_read(file, out.data() + done, static_cast<unsigned int>(chunk), &got);
+      if (e)
+        return finding(Code::fs_file_unreadable, id,
+                       fmt::format("at file offset {}: {}", offset + done, ext_error(e)));
+      if (got == 0) break;
+      done += got;
+    }
+    out.resize(static_cast<std::size_t>(done));
+    return out;
+  }
+
+ private:
+  Result<ext2_ino_t> to_ino(NodeId id) const {
+    if (id == 0 || id > fs_->super->s_inodes_count)
+      return Finding{
+          Code::fs_inode_unreadable, place(id),
+          fmt::format("no such inode (the filesystem has 1..{})", fs_->super->s_inodes_count)};
+    return static_cast<ext2_ino_t>(id);
+  }
+
+  std::optional<Finding> read_inode(NodeId id, ext2_inode_large& inode) {
+    auto ino = to_ino(id);
+    if (!ino) return ino.problem();
+    io_->last_unreadable.reset();
+    errcode_t e =
+        ext2fs_read_inode_full(fs_, *ino, reinterpret_cast<ext2_inode*>(&inode), sizeof inode);
+    if (e) return finding(Code::fs_inode_unreadable, id, ext_error(e));
+    return std::nullopt;
+  }
+
+  std::string place(NodeId id) const { return fmt::format("{}: inode {}", info_.source, id); }
+
+  // A finding naming the inode, with the evidence range that failed (if a
+  // read from the evidence was the cause).
+  Finding finding(Code c, NodeId id, std::string detail) const {
+    if (io_->last_unreadable) {
+      detail += fmt::format(" [evidence bytes {}..{} unreadable: {}]", io_->last_unreadable->offset,
+                            io_->last_unreadable->end(), io_->last_error);
+    }
+    return Finding{c, place(id), std::move(detail)};
+  }
+
+  ext2_filsys fs_;
+  std::shared_ptr<IoContext> io_;
+  FsInfo info_;
+  Findings findings_;
+};
+
+// One ext2fs_open2 attempt through the Source.
+errcode_t try_open(const std::shared_ptr<IoContext>& ctx, int flags, std::uint64_t superblock,
+                   std::uint32_t block_size, ext2_filsys* out) {
+  Registration reg(ctx);
+  *out = nullptr;
+  return ext2fs_open2(reg.name().c_str(), nullptr, flags, static_cast<int>(superblock),
+                      static_cast<unsigned int>(block_size), source_io_manager(), out);
+}
+
+FsInfo describe(const ext2_filsys fs, const evidence::Source& src, std::uint64_t sb_block) {
+  const ext2_super_block& sb = *fs->super;
+  FsInfo info;
+  info.source = src.name();
+  info.type = fs_type(sb);
+  info.block_size = static_cast<std::uint32_t>(fs->blocksize);
+  info.blocks_count = ext2fs_blocks_count(fs->super);
+  info.inodes_count = sb.s_inodes_count;
+  info.free_blocks = ext2fs_free_blocks_count(fs->super);
+  info.free_inodes = sb.s_free_inodes_count;
+  info.uuid = format_uuid(sb.s_uuid);
+  info.label = format_label(sb.s_volume_name, sizeof sb.s_volume_name);
+  info.superblock = sb_block == 0 ? "primary" : "backup";
+  info.superblock_block = sb_block;
+  info.features = feature_names(sb);
+  info.has_journal = ext2fs_has_feature_journal(fs->super);
+  info.journal_needs_recovery = ext2fs_has_feature_journal_needs_recovery(fs->super);
+  info.last_mount_time = time_with_hi(sb.s_mtime, sb.s_mtime_hi);
+  info.last_write_time = time_with_hi(sb.s_wtime, sb.s_wtime_hi);
+  return info;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> source) {
+  if (!source) return Finding{Code::evidence_unreadable, "", "no evidence source"};
+  const std::string name = source->name();
+  const std::uint64_t size = source->size();
+  if (size == 0) return Finding{Code::evidence_empty, name, {}};
+
+  auto ctx = std::make_shared<IoContext>();
+  ctx->source = source;
+  // Permissive and read-only: no EXT2_FLAG_RW, ever.
+  int flags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP | EXT2_FLAG_IGNORE_CSUM_ERRORS |
+              EXT2_FLAG_IGNORE_SB_ERRORS;
+  Findings findings;
+
+  ext2_filsys fs = nullptr;
+  errcode_t primary = try_open(ctx, flags, 0, 0, &fs);
+  if (primary == EXT2_ET_UNSUPP_FEATURE) {
+    // Features this libext2fs does not know (or a journal device): read anyway.
+    errcode_t forced = try_open(ctx, flags | EXT2_FLAG_FORCE, 0, 0, &fs);
+    if (forced == 0) {
+      findings.add(Code::fs_features_forced, name, ext_error(primary));
+      flags |= EXT2_FLAG_FORCE;
+      primary = 0;
+    }
+  }
+  std::uint64_t sb_block = 0;
+  std::size_t tried = 0;
+  if (primary != 0) {
+    for (auto [bs, block] : backup_candidates(size)) {
+      ++tried;
+      errcode_t e = try_open(ctx, flags, block, bs, &fs);
+      if (e == EXT2_ET_UNSUPP_FEATURE) e = try_open(ctx, flags | EXT2_FLAG_FORCE, block, bs, &fs);
+      if (e == 0) {
+        sb_block = block;
+        findings.add(
+            Code::fs_backup_superblock, name,
+            fmt::format("block {} (block size {}); primary: {}", block, bs, ext_error(primary)));
+        break;
+      }
+    }
+    if (sb_block == 0) {
+      std::string detail = fmt::format(
+          "primary superblock: {}; {} backup superblock locations tried (block sizes "
+          "1024..65536, groups 1, 3, 5, 7, 9, 25, 27, ...): none usable",
+          ext_error(primary), tried);
+      const bool looks_ext = primary != EXT2_ET_BAD_MAGIC && primary != EXT2_ET_SHORT_READ;
+      return Finding{looks_ext ? Code::fs_open_failed : Code::fs_not_ext, name, std::move(detail)};
+    }
+  }
+  if (fs->super->s_magic != EXT2_SUPER_MAGIC) {  // a journal device opened by FORCE, etc.
+    ext2fs_free(fs);
+    return Finding{Code::fs_not_ext, name, "superblock has no ext2 magic"};
+  }
+
+  FsInfo info = describe(fs, *source, sb_block);
+  const ext2_super_block& sb = *fs->super;
+
+  // Relaxations, in the order they apply.
+  if (ext2fs_has_feature_metadata_csum(fs->super) || ext2fs_has_feature_gdt_csum(fs->super)) {
+    std::string detail = "checksum errors are not fatal while reading";
+    if (ext2fs_has_feature_metadata_csum(fs->super) &&
+        !ext2fs_superblock_csum_verify(fs, fs->super))
+      detail += "; the superblock checksum does not match";
+    findings.add(Code::fs_checksums_ignored, name, std::move(detail));
+  }
+  findings.add(Code::fs_bitmaps_unread, name, {});
+  if (ext2fs_has_feature_mmp(fs->super))
+    findings.add(Code::fs_mmp_skipped, name, fmt::format("MMP block {}", sb.s_mmp_block));
+
+  // Facts about the state the filesystem was left in.
+  if (info.journal_needs_recovery) findings.add(Code::fs_journal_needs_recovery, name, {});
+  if (!(sb.s_state & EXT2_VALID_FS)) findings.add(Code::fs_not_clean, name, {});
+  if ((sb.s_state & EXT2_ERROR_FS) || sb.s_error_count > 0)
+    findings.add(Code::fs_errors_flag, name, fmt::format("{} errors recorded", sb.s_error_count));
+
+  // Damage to the image itself.
+  const std::uint64_t fs_bytes = info.blocks_count > ByteRange::kMax / info.block_size
+                                     ? ByteRange::kMax
+                                     : info.blocks_count * info.block_size;
+  if (fs_bytes > size)
+    findings.add(Code::fs_truncated, name,
+                 fmt::format("filesystem is {} bytes ({} blocks of {}), the image {} bytes; {} "
+                             "bytes missing",
+                             fs_bytes, info.blocks_count, info.block_size, size, fs_bytes - size));
+
+  return std::unique_ptr<Filesystem>(
+      std::make_unique<ExtFs>(fs, std::move(ctx), std::move(info), std::move(findings)));
+}
+
+}  // namespace ss::fs

@@ -1,0 +1,107 @@
+// fs/: filesystems. Two kinds present one interface to the layers above:
+//  - ext2/3/4 read through libext2fs from an evidence::Source (read-only,
+//    permissive: see ext_fs.cpp), and
+//  - a directory tree (a mounted or copied spool), never following a symlink
+//    out of it (see dir_tree.cpp).
+// Nodes are named by a NodeId: the inode number for ext, an id assigned on
+// first sight for a directory tree. Paths are '/'-separated and relative to
+// the filesystem root; symlinks are never followed by lookup().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/byte_range.hpp"
+#include "core/result.hpp"
+#include "evidence/source.hpp"
+
+namespace ss::fs {
+
+using NodeId = std::uint64_t;
+
+enum class NodeKind { file, directory, symlink, other };
+std::string_view to_string(NodeKind k);
+
+struct Node {
+  NodeId id = 0;
+  std::uint64_t inode = 0;  // the real inode number (ext: == id; tree: st_ino)
+  NodeKind kind = NodeKind::other;
+  std::uint64_t size = 0;
+  std::uint32_t mode = 0;   // permission and type bits as stored
+  std::uint32_t links = 0;
+  std::int64_t mtime = 0;   // seconds since the epoch
+  std::uint32_t mtime_nsec = 0;
+};
+
+struct Entry {
+  std::string name;
+  NodeId id = 0;
+  NodeKind kind = NodeKind::other;  // from the directory entry's file type (or a stat)
+};
+
+// What `probe` reports about a filesystem.
+struct FsInfo {
+  std::string source;          // evidence path
+  std::string type;            // "ext4", "ext3", "ext2", "directory"
+  std::uint32_t block_size = 0;
+  std::uint64_t blocks_count = 0;
+  std::uint64_t inodes_count = 0;
+  std::uint64_t free_blocks = 0;
+  std::uint64_t free_inodes = 0;
+  std::string uuid;            // filesystem UUID, lowercase with dashes
+  std::string label;
+  std::string superblock;      // "primary" or "backup"
+  std::uint64_t superblock_block = 0;  // block number of the superblock used (0 = primary)
+  std::vector<std::string> features;   // e.g. "has_journal", "extent", "metadata_csum"
+  bool has_journal = false;
+  bool journal_needs_recovery = false;
+  std::int64_t last_mount_time = 0;
+  std::int64_t last_write_time = 0;
+};
+
+class Filesystem {
+ public:
+  virtual ~Filesystem() = default;
+  Filesystem() = default;
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  virtual const FsInfo& info() const = 0;
+  // Relaxations and damage noticed while opening (backup superblock used,
+  // checksums ignored, journal needs recovery, truncated image, ...).
+  virtual const Findings& open_findings() const = 0;
+
+  virtual NodeId root() const = 0;
+  virtual Result<Node> stat(NodeId id) = 0;
+  // Entries of a directory, without "." and "..", in on-disk order.
+  virtual Result<std::vector<Entry>> list(NodeId dir) = 0;
+  // Up to max_len bytes of a file's contents from `offset` (short at EOF).
+  // For metadata-sized files (cyrus.header, cyrus.index, imapd.conf...).
+  virtual Result<std::vector<std::byte>> read(NodeId id, std::uint64_t offset,
+                                              std::uint64_t max_len) = 0;
+
+  // Walks `path` component by component from the root through list(); never
+  // follows a symlink (a symlink component gives fs.symlink-not-followed).
+  // "" and "/" name the root.
+  Result<NodeId> lookup(std::string_view path);
+  // Reads a whole file, refusing files larger than `limit` bytes.
+  Result<std::vector<std::byte>> read_all(NodeId id, std::uint64_t limit);
+};
+
+// Opens ext2/3/4 from an evidence source, read-only. Falls back to backup
+// superblocks when the primary is unusable and records that (and every other
+// relaxation) in open_findings(). Problems: evidence.empty, fs.not-ext,
+// fs.open-failed.
+Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> source);
+
+// Opens a directory tree (a mounted or copied spool) as a filesystem.
+Result<std::unique_ptr<Filesystem>> open_tree(const std::string& dir);
+
+// EVIDENCE as the user names it: a directory → open_tree; a file or block
+// device → open_image + open_ext.
+Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path);
+
+}  // namespace ss::fs

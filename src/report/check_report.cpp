@@ -1,0 +1,128 @@
+#include "report/check_report.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "report/findings_json.hpp"
+
+namespace ss::report {
+namespace {
+
+using nlohmann::json;
+
+std::map<std::string, std::size_t> state_counts(const validate::MailboxCheck& c) {
+  std::map<std::string, std::size_t> n;
+  for (const auto& m : c.messages) ++n[std::string(validate::to_string(m.state))];
+  return n;
+}
+
+}  // namespace
+
+Findings check_findings(const std::vector<EvidenceView>& evidence,
+                        const spool::SpoolDiscovery& disc,
+                        const std::vector<CheckedMailbox>& checked) {
+  Findings all;
+  for (const auto& e : evidence) {
+    if (e.fs) all.append(e.fs->open_findings());
+    else all.add(*e.open_error);
+  }
+  all.append(disc.findings);
+  for (const auto& c : checked) {
+    all.append(c.mailbox->findings);
+    all.append(c.check.findings);
+  }
+  return all;
+}
+
+json check_json(const std::vector<EvidenceView>& evidence, const spool::SpoolDiscovery& disc,
+                const std::vector<CheckedMailbox>& checked) {
+  json boxes = json::array();
+  std::map<std::string, std::size_t> total;
+  std::uint64_t hashed = 0;
+  for (const auto& c : checked) {
+    json j = mailbox_json(*c.mailbox, evidence);
+    const auto& ix = c.check.index;
+    json index = nullptr;
+    if (ix.contents) {
+      index = {{"minor_version", ix.contents->header.minor},
+               {"header_integrity", validate::to_string(ix.header_integrity)},
+               {"num_records", ix.contents->num_records},
+               {"records_read", ix.contents->records.size()},
+               {"records_missing", ix.contents->records_missing},
+               {"trailing_records", ix.contents->trailing_records}};
+      json recs = json::array();
+      for (const auto& v : ix.records)
+        recs.push_back({{"recno", v.record.recno},
+                        {"uid", v.record.uid()},
+                        {"integrity", validate::to_string(v.integrity)},
+                        {"flipped_bits", v.flipped_bits}});
+      index["records"] = recs;
+    }
+    j["index"] = index;
+    json msgs = json::array();
+    for (const auto& m : c.check.messages)
+      msgs.push_back({{"uid", m.uid},
+                      {"recno", m.recno ? json(*m.recno) : json(nullptr)},
+                      {"state", validate::to_string(m.state)},
+                      {"expunged", m.expunged},
+                      {"has_file", m.has_file},
+                      {"size", m.file_size},
+                      {"inode", m.inode},
+                      {"sha1", m.sha1 ? json(to_hex(*m.sha1)) : json(nullptr)},
+                      {"reason", m.reason}});
+    j["messages"] = msgs;
+    j["check_findings"] = to_json(c.check.findings);
+    auto counts = state_counts(c.check);
+    j["counts"] = counts;
+    for (const auto& [k, n] : counts) total[k] += n;
+    hashed += c.check.bytes_hashed;
+    boxes.push_back(std::move(j));
+  }
+  return {{"evidence", evidence_list_json(evidence)},
+          {"mailboxes", boxes},
+          {"totals", {{"messages", total}, {"bytes_hashed", hashed}}},
+          {"findings", to_json(disc.findings)}};
+}
+
+std::string check_text(const std::vector<EvidenceView>& evidence,
+                       const spool::SpoolDiscovery& disc,
+                       const std::vector<CheckedMailbox>& checked) {
+  std::string out;
+  for (const auto& e : evidence) {
+    if (!e.fs) continue;
+    for (const auto& f : e.fs->open_findings().items())
+      if (f.severity() > Severity::info) out += finding_line(f) + "\n";
+  }
+  std::map<std::string, std::size_t> total;
+  for (const auto& c : checked) {
+    auto counts = state_counts(c.check);
+    std::vector<std::string> parts;
+    for (const auto& [k, n] : counts) {
+      parts.push_back(fmt::format("{} {}", n, k));
+      total[k] += n;
+    }
+    const auto& ix = c.check.index;
+    out += fmt::format("{}: index v{}, {} records, header {}: {}\n",
+                       printable(c.mailbox->display_name),
+                       ix.contents ? fmt::format("{}", ix.contents->header.minor) : "?",
+                       ix.contents ? ix.contents->records.size() : 0,
+                       validate::to_string(ix.header_integrity),
+                       parts.empty() ? std::string("no messages") : fmt::format("{}", fmt::join(parts, ", ")));
+    for (const auto& f : c.mailbox->findings.items())
+      if (f.severity() > Severity::info) out += "  " + finding_line(f) + "\n";
+    for (const auto& f : c.check.findings.items())
+      if (f.severity() > Severity::info || f.code == Code::record_corrected ||
+          f.code == Code::index_header_corrected)
+        out += "  " + finding_line(f) + "\n";
+  }
+  for (const auto& f : disc.findings.items())
+    if (f.severity() > Severity::info) out += finding_line(f) + "\n";
+  std::vector<std::string> parts;
+  for (const auto& [k, n] : total) parts.push_back(fmt::format("{} {}", n, k));
+  out += fmt::format("checked {} mailboxes: {}\n", checked.size(),
+                     parts.empty() ? std::string("no messages") : fmt::format("{}", fmt::join(parts, ", ")));
+  return out;
+}
+
+}  // namespace ss::report

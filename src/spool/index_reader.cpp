@@ -1,0 +1,56 @@
+#include "spool/index_reader.hpp"
+
+#include <fmt/format.h>
+
+namespace ss::spool::index {
+
+IndexContents read_records(ByteView file, const Header& header, const Layout& layout,
+                           std::uint32_t num_records) {
+  IndexContents c;
+  c.header = header;
+  c.file_size = file.size();
+  c.start_offset = layout.header_size;
+  c.record_size = layout.record_size;
+  c.num_records = num_records;
+  std::uint64_t off = layout.header_size;
+  std::uint32_t recno = 1;
+  // Records the header counts.
+  for (; recno <= num_records; ++recno, off += layout.record_size) {
+    auto bytes = file.sub(static_cast<std::size_t>(off), layout.record_size);
+    if (!bytes) {
+      c.records_missing = num_records - recno + 1;
+      if (off < file.size()) c.partial_record_bytes = file.size() - off;
+      return c;
+    }
+    c.records.push_back(decode_record(layout, *bytes, recno, off));
+  }
+  // Records past num_records: kept only when their CRC holds and they are not
+  // all zero (a CRC of zero bytes is not zero, but a zeroed tail is common).
+  if (layout.has_crc) {
+    for (;; ++recno, off += layout.record_size) {
+      auto bytes = file.sub(static_cast<std::size_t>(off), layout.record_size);
+      if (!bytes) break;
+      Record r = decode_record(layout, *bytes, recno, off);
+      if (!r.crc_ok() || r.uid() == 0) break;
+      r.past_num_records = true;
+      c.records.push_back(r);
+      ++c.trailing_records;
+    }
+  }
+  if (off < file.size() && c.trailing_records == 0 && !layout.has_crc) {
+    // Without CRCs, bytes past the counted records cannot be judged here.
+  }
+  return c;
+}
+
+Result<IndexContents> read_index(ByteView file) {
+  auto h = decode_header(file);
+  if (!h) return h.problem();
+  if (!h->layout)
+    return Finding{Code::spool_index_short, "cyrus.index",
+                   fmt::format("unknown index minor version {}", h->minor)};
+  auto n = static_cast<std::uint32_t>(h->values.get_or(HeaderField::num_records, 0));
+  return read_records(file, *h, *h->layout, n);
+}
+
+}  // namespace ss::spool::index

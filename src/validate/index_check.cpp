@@ -1,0 +1,395 @@
+#include "validate/index_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "spool/cache_file.hpp"
+#include "validate/crc_repair.hpp"
+
+namespace ss::validate {
+namespace {
+
+using spool::index::HeaderField;
+using spool::index::Kind;
+using spool::index::Layout;
+using spool::index::Record;
+using spool::index::RecordField;
+namespace ix = spool::index;
+
+constexpr std::uint32_t kExpunged = 1u << 31;
+constexpr std::uint32_t kUnlinked = 1u << 30;
+
+// System flag bits each version may carry (lenient for v13, written by both
+// 2.5 and 3.0: formats/cyrus-index.md "system_flags").
+std::uint32_t allowed_system_flags(std::uint32_t minor) {
+  if (minor <= 11) return 0x0000000Fu;  // \Answered \Flagged \Deleted \Draft
+  return 0x0000001Fu | 0xFC000000u;     // + \Seen, internal bits 26-31
+}
+
+// Options bits each version may carry.
+std::uint32_t allowed_options(std::uint32_t minor) {
+  if (minor <= 7) return 0x1u;
+  std::uint32_t ok = 0x1u | 0x4u | 0x8u | 0xE0000000u;
+  if (minor < 12) ok |= 0x2u;  // per-mailbox CONDSTORE, 2.3 only
+  if (minor >= 16) ok |= 0x10u;
+  return ok;
+}
+
+std::string place_of(const IndexContext& ctx, const Record& r) {
+  return fmt::format("{} record {} (uid {}, byte {})", ctx.place, r.recno, r.uid(), r.file_offset);
+}
+
+// Seconds for a record time field of this layout.
+std::optional<std::int64_t> time_of(const Layout& l, const Record& r, RecordField f) {
+  auto spec = ix::find(l, f);
+  auto v = r.values.get(f);
+  if (!spec || !v) return std::nullopt;
+  return ix::to_seconds(spec->kind, *v);
+}
+
+std::optional<std::int64_t> header_time(const ix::Header& h, HeaderField f) {
+  if (!h.layout) return std::nullopt;
+  auto spec = ix::find(*h.layout, f);
+  auto v = h.values.get(f);
+  if (!spec || !v) return std::nullopt;
+  return ix::to_seconds(spec->kind, *v);
+}
+
+// The newest time the header vouches for: no server-set record time should be
+// much later than this.
+std::int64_t newest_header_time(const ix::Header& h) {
+  std::int64_t t = 0;
+  for (auto f : {HeaderField::last_appenddate, HeaderField::last_repack_time,
+                 HeaderField::changes_epoch, HeaderField::recenttime, HeaderField::first_expunged,
+                 HeaderField::pop3_last_login})
+    t = std::max(t, header_time(h, f).value_or(0));
+  return t;
+}
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kYear = 366 * kDay;
+
+// Range checks of one record that do not depend on its neighbours. Appends
+// findings to `out` (may be null when only the verdict is wanted).
+// `hp` is null when the header itself is damaged: its counters then prove
+// nothing about the records.
+bool range_checks(const Layout& l, const ix::Header* hp, const Record& r, const IndexContext& ctx,
+                  Findings* out) {
+  static const ix::Header kNoHeader{};
+  const ix::Header& h = hp ? *hp : kNoHeader;
+  bool ok = true;
+  auto add = [&](Code c, std::string detail) {
+    ok = false;
+    if (out) out->add(c, place_of(ctx, r), std::move(detail));
+  };
+  auto warn = [&](Code c, std::string detail) {
+    if (out) out->add(c, place_of(ctx, r), std::move(detail));
+  };
+  if (r.uid() == 0) add(Code::record_uid_zero, "uid 0");
+  auto last_uid = h.values.get(HeaderField::last_uid);
+  if (last_uid && r.uid() > *last_uid)
+    add(Code::index_last_uid, fmt::format("uid {} > last_uid {}", r.uid(), *last_uid));
+  auto size = r.values.get_or(RecordField::size, 0);
+  auto hsize = r.values.get_or(RecordField::header_size, 0);
+  if (hsize > size) add(Code::record_header_size, fmt::format("header_size {} > size {}", hsize, size));
+  auto flags = static_cast<std::uint32_t>(r.values.get_or(RecordField::system_flags, 0));
+  auto bad = flags & ~allowed_system_flags(l.minor);
+  if (bad) add(Code::record_system_flags, fmt::format("system_flags {:#010x}, unknown bits {:#010x}", flags, bad));
+  if (auto ms = r.values.get(RecordField::modseq)) {
+    auto hms = h.values.get(HeaderField::highestmodseq);
+    if (hms && *ms > *hms)
+      add(Code::index_highestmodseq, fmt::format("modseq {} > highestmodseq {}", *ms, *hms));
+    if (*ms == 0) warn(Code::record_modseq_zero, "modseq 0");
+  }
+  if (r.values.has(RecordField::cache_version) && r.cache_version() > 14)
+    add(Code::record_cache_version, fmt::format("cache_version {}", r.cache_version()));
+  if (ctx.cache && r.values.has(RecordField::cache_offset)) {
+    auto off = r.cache_offset();
+    if (off < 4 || off >= ctx.cache->size())
+      add(Code::cache_offset_out_of_range,
+          fmt::format("cache_offset {} outside 4..{}", off, ctx.cache->size()));
+  }
+  // Times the server sets. internaldate is the client's to choose (APPEND),
+  // so only zero is a finding; last_updated and savedate are the server's
+  // clock and must not lie far past what the header vouches for, nor before
+  // the mailbox existed.
+  std::int64_t newest = hp ? newest_header_time(h) : 0;
+  auto uidvalidity = static_cast<std::int64_t>(h.values.get_or(HeaderField::uidvalidity, 0));
+  if (auto t = time_of(l, r, RecordField::internaldate); t && *t == 0)
+    warn(Code::record_time, "internaldate 0");
+  for (auto f : {RecordField::last_updated, RecordField::savedate}) {
+    auto t = time_of(l, r, f);
+    if (!t) continue;
+    if (*t == 0 && f == RecordField::last_updated) {
+      add(Code::record_time, fmt::format("{} 0", ix::name(f)));
+    } else if (*t != 0 && newest > 0 && *t > newest + kYear) {
+      add(Code::record_time, fmt::format("{} {} is more than a year after the newest header time {}",
+                                         ix::name(f), *t, newest));
+    } else if (*t != 0 && uidvalidity > 946684800 && *t + kDay < uidvalidity &&
+               uidvalidity < newest + kYear) {
+      add(Code::record_time, fmt::format("{} {} is before the mailbox's uidvalidity {}", ix::name(f),
+                                         *t, uidvalidity));
+    }
+  }
+  return ok;
+}
+
+void check_cache_crc(const Record& r, const IndexContext& ctx, Findings& out) {
+  if (!ctx.cache || !r.values.has(RecordField::cache_crc)) return;
+  auto stored = static_cast<std::uint32_t>(*r.values.get(RecordField::cache_crc));
+  if (stored == 0) return;  // "old style": Cyrus re-parses such records
+  auto rec = spool::cache::read_record(*ctx.cache, r.cache_offset());
+  if (!rec) {
+    Finding f = rec.problem();
+    f.place = place_of(ctx, r);
+    out.add(std::move(f));
+    return;
+  }
+  if (rec->crc != stored)
+    out.add(Code::record_cache_crc, place_of(ctx, r),
+            fmt::format("stored {:#010x}, computed {:#010x} over {} bytes at cache offset {}",
+                        stored, rec->crc, rec->length, rec->offset));
+}
+
+// The field a byte of a header or record belongs to, by the layout table.
+template <class F>
+std::string field_at(std::span<const ix::FieldSpec<F>> fields, std::uint32_t byte) {
+  for (const auto& f : fields)
+    if (byte >= f.offset && byte < f.offset + ix::kind_size(f.kind))
+      return std::string(ix::name(f.field));
+  return "spare";
+}
+
+template <class F>
+std::string bits_text(std::span<const ix::FieldSpec<F>> fields,
+                      const std::vector<std::uint32_t>& bits) {
+  std::vector<std::string> parts;
+  for (auto b : bits)
+    parts.push_back(fmt::format("field {} (byte {} bit {})", field_at(fields, b / 8), b / 8, b % 8));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// The header pass. Returns the header to use (corrected when proven).
+void check_header(ByteView file, const IndexContext& ctx, IndexCheck& out) {
+  auto& h = out.contents->header;
+  const Layout& l = *h.layout;
+  if (!l.released)
+    out.findings.add(Code::index_unreleased_version, ctx.place,
+                     fmt::format("minor version {} ({})", l.minor, l.written_by));
+  if (h.has_crc && !h.crc_ok()) {
+    out.findings.add(Code::index_header_crc, ctx.place,
+                     fmt::format("stored {:#010x}, computed {:#010x}", h.crc_stored, h.crc_computed));
+    auto fixes = crc_corrections(*file.sub(0, l.header_size));
+    // Accept a unique correction that leaves a header of the same version.
+    std::vector<BitCorrection> good;
+    for (auto& fx : fixes) {
+      auto fixed = ix::decode_header(ByteView(fx.corrected));
+      if (fixed && fixed->layout == h.layout && fixed->crc_ok()) good.push_back(std::move(fx));
+    }
+    if (good.size() == 1) {
+      auto fixed = ix::decode_header(ByteView(good[0].corrected));
+      h = *fixed;
+      out.header_integrity = Integrity::corrected;
+      out.header_flipped_bits = good[0].bits;
+      out.findings.add(Code::index_header_corrected, ctx.place,
+                       fmt::format("flipped {}; CRC now {:#010x}", bits_text(l.header, good[0].bits),
+                                   h.crc_stored));
+    } else {
+      out.header_integrity = Integrity::damaged;
+      out.findings.add(Code::index_header_unproven, ctx.place,
+                       good.empty() ? std::string("no one- or two-bit change makes the CRC hold")
+                                    : fmt::format("{} different corrections fit", good.size()));
+    }
+  } else {
+    out.header_integrity = h.has_crc ? Integrity::crc_ok : Integrity::range_only;
+  }
+  auto so = h.values.get_or(HeaderField::start_offset, 0);
+  auto rs = h.values.get_or(HeaderField::record_size, 0);
+  if (so != l.header_size)
+    out.findings.add(Code::index_start_offset, ctx.place,
+                     fmt::format("stated {}, version {} header is {} bytes; read with {}", so,
+                                 l.minor, l.header_size, l.header_size));
+  if (rs != l.record_size)
+    out.findings.add(Code::index_record_size, ctx.place,
+                     fmt::format("stated {}, version {} records are {} bytes; read with {}", rs,
+                                 l.minor, l.record_size, l.record_size));
+  if (auto fmtv = h.values.get(HeaderField::format); fmtv && *fmtv != 0)
+    out.findings.add(Code::index_format_nonzero, ctx.place, fmt::format("format {}", *fmtv));
+  if (auto uv = h.values.get(HeaderField::uidvalidity); uv && *uv == 0)
+    out.findings.add(Code::index_uidvalidity_zero, ctx.place, {});
+  if (auto opt = h.values.get(HeaderField::options)) {
+    auto bad = static_cast<std::uint32_t>(*opt) & ~allowed_options(l.minor);
+    if (bad)
+      out.findings.add(Code::index_options_bits, ctx.place,
+                       fmt::format("options {:#010x}, unknown bits {:#010x}", *opt, bad));
+  }
+  if (ctx.cache) {
+    auto gen = spool::cache::generation(*ctx.cache);
+    auto mine = h.values.get(HeaderField::generation_no);
+    if (gen && mine && *gen != *mine)
+      out.findings.add(Code::index_cache_generation, ctx.place,
+                       fmt::format("index {}, cache {}", *mine, *gen));
+  }
+  if (ctx.header_file_crc) {
+    auto stored = h.values.get(HeaderField::header_file_crc);
+    if (stored && *stored != 0 && *stored != *ctx.header_file_crc)
+      out.findings.add(Code::index_header_file_crc, ctx.place,
+                       fmt::format("index holds {:#010x}, cyrus.header computes {:#010x}", *stored,
+                                   *ctx.header_file_crc));
+  }
+}
+
+// Counters in the header against what the (intact) records say.
+void check_counters(const IndexContext& ctx, IndexCheck& out) {
+  const auto& h = out.contents->header;
+  const auto minor = h.minor;
+  std::uint64_t exists = 0, deleted = 0, answered = 0, flagged = 0, quota = 0;
+  bool all_intact = true;
+  for (const auto& v : out.records) {
+    if (v.record.past_num_records) continue;
+    if (v.integrity == Integrity::damaged) all_intact = false;
+    auto f = static_cast<std::uint32_t>(v.record.values.get_or(RecordField::system_flags, 0));
+    if (minor >= 12 && (f & kExpunged)) continue;
+    ++exists;
+    deleted += (f >> 2) & 1u;
+    answered += f & 1u;
+    flagged += (f >> 1) & 1u;
+    quota += v.record.values.get_or(RecordField::size, 0);
+  }
+  auto num = h.values.get_or(HeaderField::num_records, 0);
+  if (auto ex = h.values.get(HeaderField::exists); ex && *ex > num)
+    out.findings.add(Code::index_exists, ctx.place, fmt::format("exists {} > num_records {}", *ex, num));
+  if (!all_intact || out.contents->records_missing > 0) return;  // counts would be guesses
+  auto cmp = [&](HeaderField f, std::uint64_t computed) {
+    auto stored = h.values.get(f);
+    if (stored && *stored != computed)
+      out.findings.add(Code::index_counter, ctx.place,
+                       fmt::format("{}: stored {}, records give {}", ix::name(f), *stored, computed));
+  };
+  cmp(minor >= 12 ? HeaderField::exists : HeaderField::num_records, exists);
+  cmp(HeaderField::deleted, deleted);
+  cmp(HeaderField::answered, answered);
+  cmp(HeaderField::flagged, flagged);
+  cmp(HeaderField::quota_mailbox_used, quota);
+}
+
+}  // namespace
+
+std::string_view to_string(Integrity i) {
+  switch (i) {
+    case Integrity::crc_ok: return "crc-ok";
+    case Integrity::corrected: return "corrected";
+    case Integrity::range_only: return "range-checked";
+    case Integrity::damaged: return "damaged";
+  }
+  return "damaged";
+}
+
+IndexCheck check_index(ByteView file, const IndexContext& ctx) {
+  IndexCheck out;
+  auto hdr = ix::decode_header(file);
+  if (!hdr) {
+    Finding f = hdr.problem();
+    f.place = ctx.place;
+    out.findings.add(std::move(f));
+    return out;
+  }
+  if (!hdr->layout) {
+    out.findings.add(Code::index_unknown_version, ctx.place,
+                     fmt::format("minor version {}", hdr->minor));
+    return out;
+  }
+  const Layout& l = *hdr->layout;
+  if (file.size() < l.header_size) {
+    out.findings.add(Code::spool_index_short, ctx.place,
+                     fmt::format("{} bytes, version {} header needs {}", file.size(), l.minor,
+                                 l.header_size));
+    return out;
+  }
+  out.contents = ix::IndexContents{};
+  out.contents->header = *hdr;
+  check_header(file, ctx, out);
+  const auto& h = out.contents->header;
+  const ix::Header* hp = out.header_integrity == Integrity::damaged ? nullptr : &h;
+  auto num = static_cast<std::uint32_t>(h.values.get_or(HeaderField::num_records, 0));
+  // Never let a corrupt count drive the work: at most what the file can hold.
+  std::uint64_t fits = (file.size() - l.header_size) / l.record_size;
+  auto contents = ix::read_records(file, h, l, num);
+  out.contents = contents;
+  if (contents.records_missing > 0)
+    out.findings.add(Code::index_truncated, ctx.place,
+                     fmt::format("header counts {} records, the file holds {} whole ones{}", num,
+                                 fits,
+                                 contents.partial_record_bytes
+                                     ? fmt::format(" and {} bytes of the next",
+                                                   contents.partial_record_bytes)
+                                     : std::string()));
+  if (contents.trailing_records > 0)
+    out.findings.add(Code::index_trailing_records, ctx.place,
+                     fmt::format("{} records past num_records {}", contents.trailing_records, num));
+
+  std::uint32_t prev_uid = 0;
+  for (const Record& r : contents.records) {
+    RecordVerdict v;
+    v.record = r;
+    if (r.has_crc && !r.crc_ok()) {
+      out.findings.add(Code::record_crc, place_of(ctx, r),
+                       fmt::format("stored {:#010x}, computed {:#010x}", r.crc_stored,
+                                   r.crc_computed));
+      auto unit = *file.sub(static_cast<std::size_t>(r.file_offset), l.record_size);
+      for (auto& fx : crc_corrections(unit)) {
+        Record c = ix::decode_record(l, ByteView(fx.corrected), r.recno, r.file_offset);
+        c.past_num_records = r.past_num_records;
+        if (range_checks(l, hp, c, ctx, nullptr) && c.uid() > prev_uid) {
+          v.candidates.push_back(c);
+          v.flipped_bits = fx.bits;
+        }
+      }
+      if (v.candidates.size() == 1) {
+        // Proven by CRC + range checks; the GUID proof is the caller's.
+        v.record = v.candidates[0];
+        v.integrity = Integrity::corrected;
+        out.findings.add(Code::record_corrected, place_of(ctx, v.record),
+                         fmt::format("flipped {}; fields now pass every range check",
+                                     bits_text(l.record, v.flipped_bits)));
+      } else {
+        v.integrity = Integrity::damaged;
+        v.flipped_bits.clear();
+        out.findings.add(Code::record_unproven, place_of(ctx, r),
+                         v.candidates.empty()
+                             ? std::string("no one- or two-bit change makes the CRC hold and "
+                                           "passes the range checks")
+                             : fmt::format("{} different corrections fit", v.candidates.size()));
+        // Report what range checks still say of the stored values.
+        v.range_ok = range_checks(l, hp, r, ctx, &out.findings);
+      }
+    } else {
+      v.integrity = r.has_crc ? Integrity::crc_ok : Integrity::range_only;
+      v.range_ok = range_checks(l, hp, r, ctx, &out.findings);
+      if (!v.range_ok) v.integrity = Integrity::damaged;
+    }
+    const Record& cur = v.record;
+    if (cur.uid() != 0 && cur.uid() <= prev_uid && v.integrity != Integrity::damaged) {
+      out.findings.add(Code::record_uid_order, place_of(ctx, cur),
+                       fmt::format("uid {} after uid {}", cur.uid(), prev_uid));
+      v.integrity = Integrity::damaged;
+    }
+    if (v.integrity != Integrity::damaged) {
+      prev_uid = std::max(prev_uid, cur.uid());
+      check_cache_crc(cur, ctx, out.findings);
+      if (ctx.named_flags) {
+        for (unsigned bit = 0; bit < 128; ++bit)
+          if ((cur.user_flags[bit / 32] >> (bit % 32)) & 1u)
+            if (!(*ctx.named_flags)[bit])
+              out.findings.add(Code::record_user_flag_unnamed, place_of(ctx, cur),
+                               fmt::format("user flag bit {}", bit));
+      }
+    }
+    out.records.push_back(std::move(v));
+  }
+  check_counters(ctx, out);
+  return out;
+}
+
+}  // namespace ss::validate

@@ -1,0 +1,218 @@
+#include "validate/mailbox_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "spool/index_file.hpp"
+
+namespace ss::validate {
+namespace {
+
+using spool::index::RecordField;
+namespace ix = spool::index;
+
+constexpr std::uint32_t kExpunged = 1u << 31;
+constexpr std::uint32_t kUnlinked = 1u << 30;
+constexpr std::uint64_t kMetaLimit = 1ull << 31;  // cyrus.index/cache read whole up to 2 GiB
+constexpr std::uint64_t kChunk = 1u << 20;
+
+std::string join_path(const std::string& dir, std::string_view name) {
+  return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+}
+
+// Reads a file of the mailbox dir whole; nullopt when absent.
+std::optional<std::vector<std::byte>> read_meta(fs::Filesystem& fs, const std::string& dir,
+                                                std::string_view name, Findings& out) {
+  auto id = fs.lookup(join_path(dir, name));
+  if (!id) return std::nullopt;
+  auto bytes = fs.read_all(*id, kMetaLimit);
+  if (!bytes) {
+    Finding f = bytes.problem();
+    f.place = join_path(dir, name);
+    out.add(std::move(f));
+    return std::nullopt;
+  }
+  return std::move(bytes).value();
+}
+
+Result<Sha1> hash_file(fs::Filesystem& fs, fs::NodeId id, std::uint64_t size,
+                       std::uint64_t& hashed) {
+  Sha1Hasher h;
+  for (std::uint64_t off = 0; off < size; off += kChunk) {
+    auto chunk = fs.read(id, off, std::min(kChunk, size - off));
+    if (!chunk) return chunk.problem();
+    h.update(ByteView(*chunk));
+    hashed += chunk->size();
+    if (chunk->size() < std::min(kChunk, size - off)) break;
+  }
+  return h.finish();
+}
+
+}  // namespace
+
+std::string_view to_string(MessageState s) {
+  switch (s) {
+    case MessageState::verified: return "verified";
+    case MessageState::corrected: return "corrected";
+    case MessageState::unverified: return "unverified";
+    case MessageState::missing: return "missing";
+    case MessageState::unlinked: return "unlinked";
+    case MessageState::no_record: return "no-record";
+  }
+  return "unverified";
+}
+
+MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const CheckOptions& opt) {
+  MailboxCheck out;
+  const std::string where = fmt::format("{} ({})", m.display_name, m.dir.empty() ? "." : m.dir);
+
+  IndexContext ctx;
+  ctx.place = fmt::format("{} cyrus.index", where);
+  auto header_bytes = read_meta(fs, m.dir, "cyrus.header", out.findings);
+  if (header_bytes) {
+    ctx.header_file_crc = ix::crc32_of(ByteView(*header_bytes));
+    auto h = spool::parse_header(ByteView(*header_bytes), fmt::format("{} cyrus.header", where));
+    if (h) {
+      std::bitset<128> named;
+      for (std::size_t i = 0; i < h->user_flags.size() && i < 128; ++i)
+        if (h->user_flags[i]) named.set(i);
+      ctx.named_flags = named;
+      out.header = std::move(h).value();
+    }
+  }
+  auto cache_bytes = read_meta(fs, m.dir, "cyrus.cache", out.findings);
+  if (cache_bytes) ctx.cache = ByteView(*cache_bytes);
+  auto index_bytes = read_meta(fs, m.dir, "cyrus.index", out.findings);
+  if (!index_bytes) {
+    out.findings.add(Code::spool_index_missing, ctx.place, {});
+  } else {
+    out.index = check_index(ByteView(*index_bytes), ctx);
+    // Cyrus creates cyrus.cache with the first message; an empty mailbox may lack it.
+    if (!cache_bytes && out.index.contents && !out.index.contents->records.empty())
+      out.findings.add(Code::cache_missing, where, {});
+    out.findings.append(out.index.findings);
+  }
+
+  // Message files in the directory.
+  Findings list_findings;
+  std::map<std::uint32_t, spool::MessageFile> files;
+  if (auto listed = spool::list_message_files(fs, m, list_findings))
+    for (const auto& f : *listed) files.emplace(f.uid, f);
+  out.findings.append(list_findings);
+
+  auto sha_of = [&](const spool::MessageFile& f) -> std::optional<Sha1> {
+    if (!opt.hash_messages) return std::nullopt;
+    auto s = hash_file(fs, f.id, f.size, out.bytes_hashed);
+    if (!s) {
+      out.findings.add(Code::message_unreadable, fmt::format("{} uid {}", where, f.uid),
+                       s.problem().describe());
+      return std::nullopt;
+    }
+    return *s;
+  };
+
+  const bool have_guids = out.index.contents && out.index.contents->header.minor >= 10;
+  std::map<std::uint32_t, bool> seen_uid;
+  for (auto& v : out.index.records) {
+    MessageVerdict mv;
+    const ix::Record* rec = &v.record;
+    mv.uid = rec->uid();
+    mv.recno = rec->recno;
+    auto flags = static_cast<std::uint32_t>(rec->values.get_or(RecordField::system_flags, 0));
+    mv.expunged = (flags & kExpunged) != 0;
+    std::string place = fmt::format("{} uid {} (record {})", where, mv.uid, rec->recno);
+    auto it = files.find(mv.uid);
+    if (v.integrity == Integrity::damaged && it == files.end()) {
+      // A damaged record whose uid names no file: the uid itself is suspect.
+      mv.state = MessageState::unverified;
+      mv.reason = "record damaged; no file for its uid";
+      out.messages.push_back(mv);
+      continue;
+    }
+    if (it == files.end()) {
+      if (flags & kUnlinked) {
+        mv.state = MessageState::unlinked;
+        out.findings.add(Code::message_unlinked, place, {});
+      } else {
+        mv.state = MessageState::missing;
+        mv.reason = "message file missing";
+        out.findings.add(Code::message_missing, place,
+                         mv.expunged ? "record is expunged but not unlinked" : "");
+      }
+      out.messages.push_back(mv);
+      continue;
+    }
+    const auto& file = it->second;
+    seen_uid[mv.uid] = true;
+    mv.has_file = true;
+    mv.file_size = file.size;
+    mv.inode = file.inode;
+    mv.sha1 = sha_of(file);
+
+    // A record that needed correction (or has several candidates) is settled
+    // by the file: the candidate whose GUID is the file's SHA-1 wins.
+    if (!v.candidates.empty() && mv.sha1 && have_guids) {
+      std::vector<const ix::Record*> proven;
+      for (const auto& c : v.candidates)
+        if (c.guid == *mv.sha1) proven.push_back(&c);
+      if (proven.size() == 1) {
+        v.record = *proven[0];
+        v.integrity = Integrity::corrected;
+        rec = &v.record;
+        out.findings.add(Code::record_corrected, place,
+                         fmt::format("proven: SHA-1 of the file equals the corrected GUID {}",
+                                     to_hex(rec->guid)));
+      } else {
+        v.integrity = Integrity::damaged;
+        out.findings.add(Code::record_unproven, place,
+                         proven.empty()
+                             ? std::string("no CRC-consistent correction has the file's SHA-1 as GUID")
+                             : fmt::format("{} corrections match the file", proven.size()));
+      }
+    }
+
+    auto rsize = rec->values.get_or(RecordField::size, 0);
+    if (v.integrity != Integrity::damaged && rsize != file.size)
+      out.findings.add(Code::message_size, place,
+                       fmt::format("record says {}, file has {}", rsize, file.size));
+    if (v.integrity == Integrity::damaged) {
+      mv.state = MessageState::unverified;
+      mv.reason = "index record damaged beyond proof";
+    } else if (!have_guids || rec->guid_is_zero()) {
+      mv.state = MessageState::unverified;
+      mv.reason = have_guids ? "record has no GUID" : "index version has no GUID";
+    } else if (!mv.sha1) {
+      mv.state = MessageState::unverified;
+      mv.reason = opt.hash_messages ? "file unreadable" : "not hashed";
+    } else if (*mv.sha1 != rec->guid) {
+      mv.state = MessageState::unverified;
+      mv.reason = "SHA-1 differs from GUID";
+      out.findings.add(Code::message_guid_mismatch, place,
+                       fmt::format("GUID {}, SHA-1 {}", to_hex(rec->guid), to_hex(*mv.sha1)));
+    } else {
+      mv.state = v.integrity == Integrity::corrected ? MessageState::corrected
+                                                     : MessageState::verified;
+    }
+    out.messages.push_back(mv);
+  }
+  for (const auto& [uid, f] : files) {
+    if (seen_uid.count(uid)) continue;
+    MessageVerdict mv;
+    mv.uid = uid;
+    mv.has_file = true;
+    mv.file_size = f.size;
+    mv.inode = f.inode;
+    mv.sha1 = sha_of(f);
+    mv.state = MessageState::no_record;
+    mv.reason = "no index record claims this file";
+    out.findings.add(Code::message_no_record, fmt::format("{} file {}.", where, uid), {});
+    out.messages.push_back(mv);
+  }
+  std::stable_sort(out.messages.begin(), out.messages.end(),
+                   [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  return out;
+}
+
+}  // namespace ss::validate
