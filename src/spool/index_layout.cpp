@@ -36,18 +36,16 @@ constexpr std::array kHeaderV3{SS_BASE,
                                HF{H::answered, 48, Kind::u32},
                                HF{H::flagged, 52, Kind::u32}};
 // v4/v5 (76 bytes): v3 + pop3_new_uidl (the later options bit 0); v5 counts
-// leaked cache records at 60.
-constexpr std::array kHeaderV4{SS_BASE,
-                               HF{H::last_appenddate, 24, Kind::seconds32},
-                               HF{H::last_uid, 28, Kind::u32},
-                               HF{H::quota_mailbox_used, 32, Kind::u32},
-                               HF{H::pop3_last_login, 36, Kind::seconds32},
-                               HF{H::uidvalidity, 40, Kind::u32},
-                               HF{H::deleted, 44, Kind::u32},
-                               HF{H::answered, 48, Kind::u32},
-                               HF{H::flagged, 52, Kind::u32},
-                               HF{H::options, 56, Kind::bits32},
-                               HF{H::leaked_cache_records, 60, Kind::u32}};
+// leaked cache records at 60 (a spare in v4).
+#define SS_V4_BODY                                                                          \
+  HF{H::last_appenddate, 24, Kind::seconds32}, HF{H::last_uid, 28, Kind::u32},              \
+      HF{H::quota_mailbox_used, 32, Kind::u32}, HF{H::pop3_last_login, 36, Kind::seconds32}, \
+      HF{H::uidvalidity, 40, Kind::u32}, HF{H::deleted, 44, Kind::u32},                     \
+      HF{H::answered, 48, Kind::u32}, HF{H::flagged, 52, Kind::u32},                        \
+      HF{H::options, 56, Kind::bits32}
+constexpr std::array kHeaderV4{SS_BASE, SS_V4_BODY};
+constexpr std::array kHeaderV5{SS_BASE, SS_V4_BODY, HF{H::leaked_cache_records, 60, Kind::u32}};
+
 // v6/v7 (76 bytes): 2.2, 2.3.0-2.3.3. quota becomes 64-bit at 32.
 #define SS_V6_BODY                                                                         \
   HF{H::last_appenddate, 24, Kind::seconds32}, HF{H::last_uid, 28, Kind::u32},             \
@@ -154,6 +152,7 @@ constexpr std::array kHeaderV20{SS_BASE,
                                 HF{H::recentuid, 184, Kind::u32},
                                 HF{H::header_crc, 188, Kind::crc32}};
 #undef SS_BASE
+#undef SS_V4_BODY
 #undef SS_V6_BODY
 #undef SS_V12_BODY
 #undef SS_V13_BODY
@@ -278,7 +277,7 @@ constexpr bool base_fields_first(const std::array<HF, N>& h) {
   static_assert(well_formed(rec, rsize, crc) && rec[0].field == R::uid, #rec " layout")
 SS_CHECK(kHeaderV3, 56, kRecordV3, 52, false);
 SS_CHECK(kHeaderV4, 76, kRecordV3, 52, false);
-SS_CHECK(kHeaderV4, 76, kRecordV5, 56, false);
+SS_CHECK(kHeaderV5, 76, kRecordV5, 56, false);
 SS_CHECK(kHeaderV6, 76, kRecordV6, 60, false);
 SS_CHECK(kHeaderV6, 76, kRecordV7, 72, false);
 SS_CHECK(kHeaderV8, 92, kRecordV8, 80, false);
@@ -298,7 +297,7 @@ SS_CHECK(kHeaderV20, 192, kRecordV20, 144, true);
 constexpr std::array kLayouts{
     Layout{3, 56, 52, false, true, "1.6.23-2.1.3", kHeaderV3, kRecordV3},
     Layout{4, 76, 52, false, true, "2.1.4-2.2.0", kHeaderV4, kRecordV3},
-    Layout{5, 76, 56, false, true, "2.2.1", kHeaderV4, kRecordV5},
+    Layout{5, 76, 56, false, true, "2.2.1", kHeaderV5, kRecordV5},
     Layout{6, 76, 60, false, true, "2.1.16-2.2.13", kHeaderV6, kRecordV6},
     Layout{7, 76, 72, false, true, "2.3.0-2.3.3", kHeaderV6, kRecordV7},
     Layout{8, 92, 80, false, true, "2.3.4-2.3.6", kHeaderV8, kRecordV8},
