@@ -2,10 +2,10 @@
 // whole file, return the live key/value pairs; never read outside it.
 // skiplist has no checksums: a record that cannot be parsed ends the scan,
 // with a finding naming its offset.
+#include <fmt/format.h>
+
 #include <map>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "spool/cyrusdb_raw.hpp"
 
@@ -22,7 +22,9 @@ constexpr std::uint32_t kDummy = 257;
 constexpr std::uint32_t kPtrEnd = 0xFFFFFFFF;
 constexpr unsigned kMaxPtrs = 64;
 
-std::uint64_t round4(std::uint64_t n) { return (n + 3) / 4 * 4; }
+std::uint64_t round4(std::uint64_t n) {
+  return (n + 3) / 4 * 4;
+}
 
 }  // namespace
 
@@ -78,7 +80,8 @@ RawDb read_skiplist(ByteView file, std::string_view place) {
       continue;
     }
     if (*type != kInorder && *type != kAdd && *type != kDummy) {
-      if (*type == 0 && file.clamp(off, 64).chars().find_first_not_of('\0') == std::string_view::npos)
+      if (*type == 0 &&
+          file.clamp(off, 64).chars().find_first_not_of('\0') == std::string_view::npos)
         break;  // zero tail (preallocated / never written)
       fail(fmt::format("unknown record type {}", *type));
       break;

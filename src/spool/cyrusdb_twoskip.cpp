@@ -2,13 +2,12 @@
 // the live key/value pairs; verifies the header CRC and every record's head
 // CRC; never reads outside the file. Rule for which records are live: see
 // mailboxes_db.hpp.
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <map>
 #include <optional>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "spool/cyrusdb_raw.hpp"
 
@@ -52,7 +51,9 @@ struct Rec {
   std::string value;
 };
 
-std::uint64_t round8(std::uint64_t n) { return (n + 7) / 8 * 8; }
+std::uint64_t round8(std::uint64_t n) {
+  return (n + 7) / 8 * 8;
+}
 
 // Parses the record at `off`; nullopt when it does not fit the file, has an
 // unknown type or level, or its head CRC does not match.

@@ -8,12 +8,12 @@
 //  4. build one Mailbox per directory (mailbox_dir.cpp) and sort by name.
 #include "spool/discovery.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "spool/imapd_conf.hpp"
 #include "spool/layout.hpp"
@@ -28,9 +28,12 @@ std::string_view to_string(MailboxState s) {
 }
 std::string_view to_string(NameSource s) {
   switch (s) {
-    case NameSource::header: return "header";
-    case NameSource::mailboxes_db: return "mailboxes_db";
-    case NameSource::path: return "path";
+    case NameSource::header:
+      return "header";
+    case NameSource::mailboxes_db:
+      return "mailboxes_db";
+    case NameSource::path:
+      return "path";
   }
   return "path";
 }
@@ -42,9 +45,9 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kConfigPaths = {"etc/imapd.conf", "imapd.conf",
                                                           "etc/cyrus/imapd.conf"};
-constexpr std::array<std::string_view, 4> kDbPaths = {
-    "var/lib/cyrus/mailboxes.db", "var/lib/imap/mailboxes.db", "var/imap/mailboxes.db",
-    "mailboxes.db"};
+constexpr std::array<std::string_view, 4> kDbPaths = {"var/lib/cyrus/mailboxes.db",
+                                                      "var/lib/imap/mailboxes.db",
+                                                      "var/imap/mailboxes.db", "mailboxes.db"};
 constexpr std::uint64_t kConfigLimit = 4u << 20;
 constexpr std::uint64_t kDbLimit = 1ull << 30;
 
@@ -118,7 +121,9 @@ struct Candidate {
   std::optional<DirRef> meta;
 };
 
-DirRef to_ref(const Hit& h) { return DirRef{h.fs_index, h.path, h.id, h.entries}; }
+DirRef to_ref(const Hit& h) {
+  return DirRef{h.fs_index, h.path, h.id, h.entries};
+}
 
 }  // namespace
 
@@ -172,7 +177,9 @@ SpoolDiscovery discover(const std::vector<fs::Filesystem*>& filesystems) {
                                [](const auto& e) { return has_name(e, "mailboxes.db"); });
       if (m) d.config.configdirectory_in_evidence = m->path;
     }
-    auto partition_ok = [&](const std::vector<fs::Entry>& e) { return looks_like_partition(e, dp); };
+    auto partition_ok = [&](const std::vector<fs::Entry>& e) {
+      return looks_like_partition(e, dp);
+    };
     std::set<std::pair<std::size_t, fs::NodeId>> taken;
     for (const auto& [name, path] : conf.partitions) {
       auto m = map_server_path(filesystems, path, partition_ok, taken);

@@ -37,53 +37,53 @@ enum class RootSource { imapd_conf, walk };
 std::string_view to_string(RootSource s);
 
 struct SpoolRoot {
-  std::size_t fs_index = 0;        // which evidence (index into the filesystems given)
-  std::string path;                // path of the partition root inside that filesystem
-  std::string partition;           // partition name ("default"), empty when found by walking
-  std::string configured_path;     // the path imapd.conf gives, if any
+  std::size_t fs_index = 0;     // which evidence (index into the filesystems given)
+  std::string path;             // path of the partition root inside that filesystem
+  std::string partition;        // partition name ("default"), empty when found by walking
+  std::string configured_path;  // the path imapd.conf gives, if any
   RootSource source = RootSource::walk;
 };
 
 struct Mailbox {
-  std::string name;            // Cyrus internal name, e.g. user.fred.Sent (modified UTF-7)
-  std::string display_name;    // IMAP name in UTF-8 with '/' separator, e.g. user/fred/Entwürfe
-  std::string original_name;   // for deleted mailboxes: the name before deletion
+  std::string name;           // Cyrus internal name, e.g. user.fred.Sent (modified UTF-7)
+  std::string display_name;   // IMAP name in UTF-8 with '/' separator, e.g. user/fred/Entwürfe
+  std::string original_name;  // for deleted mailboxes: the name before deletion
   NameSource name_source = NameSource::path;
-  std::string uniqueid;        // empty when unknown
-  std::string type;            // mailbox type letters from header/mailboxes.db (3.6+), e.g. "e"
-  std::size_t fs_index = 0;    // which evidence holds its directory
-  std::string dir;             // directory path inside that filesystem, '/'-separated, no
-                               // leading '/' (e.g. "var/spool/cyrus/mail/uuid/3/f/3f0b...");
-                               // "" is the filesystem root
+  std::string uniqueid;      // empty when unknown
+  std::string type;          // mailbox type letters from header/mailboxes.db (3.6+), e.g. "e"
+  std::size_t fs_index = 0;  // which evidence holds its directory
+  std::string dir;           // directory path inside that filesystem, '/'-separated, no
+                             // leading '/' (e.g. "var/spool/cyrus/mail/uuid/3/f/3f0b...");
+                             // "" is the filesystem root
   // Where the cyrus.* files were read when a metapartition holds them
   // (metapartition-<name>); empty meta_dir = the same as dir.
   std::size_t meta_fs_index = 0;
   std::string meta_dir;
-  std::string partition;       // partition name when known
-  std::string layout;          // "uuid", "legacy", "legacy-hashed", "legacy-fulldirhash", "unknown"
+  std::string partition;  // partition name when known
+  std::string layout;     // "uuid", "legacy", "legacy-hashed", "legacy-fulldirhash", "unknown"
   MailboxState state = MailboxState::live;
   // From the cyrus.index header; nullopt when the index is missing or unreadable.
   std::optional<std::uint32_t> index_version;
-  std::optional<std::uint64_t> records;       // records the index header says it holds
-  std::uint64_t message_files = 0;            // "<uid>." files in dir
+  std::optional<std::uint64_t> records;  // records the index header says it holds
+  std::uint64_t message_files = 0;       // "<uid>." files in dir
   bool has_header = false;
   bool has_index = false;
   bool has_cache = false;
-  Findings findings;                          // problems local to this mailbox
+  Findings findings;  // problems local to this mailbox
 };
 
 struct ConfigInfo {
   bool found = false;
   std::size_t fs_index = 0;
-  std::string path;                                // where imapd.conf was found
-  std::string configdirectory;                     // as configured (server path)
+  std::string path;                                        // where imapd.conf was found
+  std::string configdirectory;                             // as configured (server path)
   std::optional<std::string> configdirectory_in_evidence;  // mapped path, when present
-  std::map<std::string, std::string> partitions;   // name -> server path
-  std::map<std::string, std::string> options;      // every key: value read
+  std::map<std::string, std::string> partitions;           // name -> server path
+  std::map<std::string, std::string> options;              // every key: value read
   bool hashimapspool = false;
   bool fulldirhash = false;
   bool unixhierarchysep = true;
-  std::string mailboxes_db_backend;                // from mboxlist_db, or detected
+  std::string mailboxes_db_backend;                   // from mboxlist_db, or detected
   std::map<std::string, std::string> metapartitions;  // name -> server path
   std::string deletedprefix = "DELETED";
   bool virtdomains = false;
@@ -97,7 +97,7 @@ struct ConfigInfo {
 struct SpoolDiscovery {
   ConfigInfo config;
   std::vector<SpoolRoot> roots;
-  std::vector<Mailbox> mailboxes;   // sorted by name
+  std::vector<Mailbox> mailboxes;  // sorted by name
   Findings findings;
 };
 

@@ -99,7 +99,8 @@ class Parser {
       ++pos_;  // tolerated: CR lost
     else
       return fail("literal not followed by CRLF");
-    if (len > in_.size() - pos_) return fail(fmt::format("literal of {} bytes runs past the end", len));
+    if (len > in_.size() - pos_)
+      return fail(fmt::format("literal of {} bytes runs past the end", len));
     DlistValue v;
     v.kind = DlistValue::Kind::string;
     v.text = std::string(in_.substr(pos_, len));

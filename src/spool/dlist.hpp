@@ -18,9 +18,9 @@ namespace ss::spool {
 struct DlistValue {
   enum class Kind { nil, string, list, kvlist };
   Kind kind = Kind::nil;
-  std::string text;                                      // string
-  std::vector<DlistValue> items;                         // list
-  std::vector<std::pair<std::string, DlistValue>> kv;    // kvlist, in file order
+  std::string text;                                    // string
+  std::vector<DlistValue> items;                       // list
+  std::vector<std::pair<std::string, DlistValue>> kv;  // kvlist, in file order
 
   // The first value under `key` in a kvlist (nullptr if none / not a kvlist).
   const DlistValue* get(std::string_view key) const;
@@ -30,7 +30,7 @@ struct DlistValue {
 
 struct DlistResult {
   std::optional<DlistValue> value;
-  std::string error;       // why parsing stopped, when value is empty
+  std::string error;         // why parsing stopped, when value is empty
   std::size_t consumed = 0;  // bytes used by the value
 };
 

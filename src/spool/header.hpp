@@ -36,14 +36,14 @@ std::string_view to_string(HeaderForm f);
 struct MailboxHeader {
   HeaderForm form = HeaderForm::text;
   std::string quotaroot;
-  std::string uniqueid;   // empty in ancient headers without one
-  std::string name;       // N (3.6+ only): the mailbox's own internal name
-  std::string type;       // T (3.6+ only), e.g. "e"
-  std::string jmapid;     // J (3.13+)
+  std::string uniqueid;  // empty in ancient headers without one
+  std::string name;      // N (3.6+ only): the mailbox's own internal name
+  std::string type;      // T (3.6+ only), e.g. "e"
+  std::string jmapid;    // J (3.13+)
   // Positional: slot i ↔ index user-flag bit i; nullopt = unused slot.
   std::vector<std::optional<std::string>> user_flags;
   std::vector<std::pair<std::string, std::string>> acl;  // identifier → rights
-  Findings findings;      // non-fatal problems (spool.header-truncated)
+  Findings findings;  // non-fatal problems (spool.header-truncated)
 };
 
 // `place` names the file for findings (e.g. "fs0:var/spool/.../cyrus.header").

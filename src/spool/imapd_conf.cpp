@@ -74,21 +74,29 @@ ImapdConf parse_imapd_conf(std::string_view text) {
   }
 
   for (const auto& [key, value] : conf.options) {
-    if (key == "configdirectory") conf.configdirectory = value;
+    if (key == "configdirectory")
+      conf.configdirectory = value;
     else if (key.starts_with("partition-") && key.size() > 10)
       conf.partitions[key.substr(10)] = value;
     else if (key.starts_with("metapartition-") && key.size() > 14)
       conf.metapartitions[key.substr(14)] = value;
-    else if (key == "metapartition_files") conf.metapartition_files = value;
-    else if (key == "hashimapspool") conf.hashimapspool = parse_conf_bool(value, false);
-    else if (key == "fulldirhash") conf.fulldirhash = parse_conf_bool(value, false);
-    else if (key == "unixhierarchysep") conf.unixhierarchysep = parse_conf_bool(value, true);
-    else if (key == "mailbox_legacy_dirs") conf.mailbox_legacy_dirs = parse_conf_bool(value, false);
-    else if (key == "virtdomains") conf.virtdomains = lower(value) != "off" && parse_conf_bool(value, true);
+    else if (key == "metapartition_files")
+      conf.metapartition_files = value;
+    else if (key == "hashimapspool")
+      conf.hashimapspool = parse_conf_bool(value, false);
+    else if (key == "fulldirhash")
+      conf.fulldirhash = parse_conf_bool(value, false);
+    else if (key == "unixhierarchysep")
+      conf.unixhierarchysep = parse_conf_bool(value, true);
+    else if (key == "mailbox_legacy_dirs")
+      conf.mailbox_legacy_dirs = parse_conf_bool(value, false);
+    else if (key == "virtdomains")
+      conf.virtdomains = lower(value) != "off" && parse_conf_bool(value, true);
     else if (key == "mboxlist_db") {
       conf.mboxlist_db = lower(value);
       conf.mboxlist_db_set = true;
-    } else if (key == "deletedprefix" && !value.empty()) conf.deletedprefix = value;
+    } else if (key == "deletedprefix" && !value.empty())
+      conf.deletedprefix = value;
   }
   return conf;
 }

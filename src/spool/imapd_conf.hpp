@@ -16,10 +16,10 @@ namespace ss::spool {
 
 struct ImapdConf {
   std::map<std::string, std::string> options;         // every key (lowercased) → value
-  std::string configdirectory;                         // empty when not set
-  std::map<std::string, std::string> partitions;       // partition-<name> → server path
-  std::map<std::string, std::string> metapartitions;   // metapartition-<name> → server path
-  std::string metapartition_files;                     // as configured (space separated)
+  std::string configdirectory;                        // empty when not set
+  std::map<std::string, std::string> partitions;      // partition-<name> → server path
+  std::map<std::string, std::string> metapartitions;  // metapartition-<name> → server path
+  std::string metapartition_files;                    // as configured (space separated)
   bool hashimapspool = false;
   bool fulldirhash = false;
   bool unixhierarchysep = true;  // default on from 3.0 (off in 2.x)

@@ -25,9 +25,9 @@ IndexPeek peek_index(ByteView head, std::uint64_t file_size, std::string_view pl
   p.record_size = head.be32(kOffRecordSize);
   p.num_records = head.be32(kOffNumRecords);
   if (file_size < kIndexPeekBytes || head.size() < kIndexPeekBytes) {
-    findings.add(Code::spool_index_short, std::string(place),
-                 fmt::format("{} bytes, fewer than the 24 every version's header starts with",
-                             file_size));
+    findings.add(
+        Code::spool_index_short, std::string(place),
+        fmt::format("{} bytes, fewer than the 24 every version's header starts with", file_size));
     return p;
   }
   // Saturating: a corrupt count cannot overflow into a small "needed" size.

@@ -9,7 +9,9 @@ namespace {
 
 constexpr unsigned kFullHashBuckets = 23;
 
-bool single_char(const std::string& s) { return s.size() == 1; }
+bool single_char(const std::string& s) {
+  return s.size() == 1;
+}
 
 }  // namespace
 

@@ -146,8 +146,8 @@ Mailbox read_mailbox_dir(const MailboxContext& ctx, const DirRef& data, const Di
   m.type = header && !header->type.empty() ? header->type : db_e ? db_e->type : std::string();
   if (m.partition.empty() && db_e) m.partition = db_e->partition;
 
-  bool deleted = is_deleted_name(m.name, ctx.deleted_prefix) ||
-                 m.type.find('d') != std::string::npos;
+  bool deleted =
+      is_deleted_name(m.name, ctx.deleted_prefix) || m.type.find('d') != std::string::npos;
   m.state = deleted ? MailboxState::deleted : MailboxState::live;
   if (auto orig = original_name(m.name, ctx.deleted_prefix)) m.original_name = *orig;
   m.display_name = m.name.empty() ? std::string() : display_name(m.name);

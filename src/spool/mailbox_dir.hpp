@@ -26,7 +26,7 @@ struct DirRef {
 
 struct MailboxContext {
   const std::vector<fs::Filesystem*>* filesystems = nullptr;
-  const MailboxesDb* db = nullptr;   // nullptr when none could be read
+  const MailboxesDb* db = nullptr;  // nullptr when none could be read
   std::string deleted_prefix = "DELETED";
   LayoutHints hints;
 };

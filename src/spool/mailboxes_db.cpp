@@ -1,10 +1,10 @@
 #include "spool/mailboxes_db.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "spool/cyrusdb_raw.hpp"
 #include "spool/dlist.hpp"
@@ -82,11 +82,16 @@ bool is_v36(const std::vector<cyrusdb::RawRecord>& recs) {
 
 std::string_view to_string(DbBackend b) {
   switch (b) {
-    case DbBackend::twoskip: return "twoskip";
-    case DbBackend::skiplist: return "skiplist";
-    case DbBackend::flat: return "flat";
-    case DbBackend::twom: return "twom";
-    case DbBackend::unknown: return "unknown";
+    case DbBackend::twoskip:
+      return "twoskip";
+    case DbBackend::skiplist:
+      return "skiplist";
+    case DbBackend::flat:
+      return "flat";
+    case DbBackend::twom:
+      return "twom";
+    case DbBackend::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -128,9 +133,15 @@ MailboxesDb read_mailboxes_db(ByteView bytes, std::string_view place) {
   out.backend = detect_db_backend(bytes);
   cyrusdb::RawDb raw;
   switch (out.backend) {
-    case DbBackend::twoskip: raw = cyrusdb::read_twoskip(bytes, place); break;
-    case DbBackend::skiplist: raw = cyrusdb::read_skiplist(bytes, place); break;
-    case DbBackend::flat: raw = cyrusdb::read_flat(bytes, place); break;
+    case DbBackend::twoskip:
+      raw = cyrusdb::read_twoskip(bytes, place);
+      break;
+    case DbBackend::skiplist:
+      raw = cyrusdb::read_skiplist(bytes, place);
+      break;
+    case DbBackend::flat:
+      raw = cyrusdb::read_flat(bytes, place);
+      break;
     case DbBackend::twom:
       out.findings.add(Code::spool_mailboxes_db_unsupported, std::string(place),
                        "twom backend (3.13+) not supported yet");
@@ -166,7 +177,8 @@ MailboxesDb read_mailboxes_db(ByteView bytes, std::string_view place) {
     }
     if (!parse_value(r.value, e)) {
       ++unparsable;
-      out.findings.add(Code::spool_mailboxes_db_damaged, fmt::format("{} offset {}", place, r.offset),
+      out.findings.add(Code::spool_mailboxes_db_damaged,
+                       fmt::format("{} offset {}", place, r.offset),
                        "entry value could not be parsed; name kept without type/partition");
     }
     by_name[e.name] = std::move(e);

@@ -43,11 +43,11 @@ std::string_view to_string(DbBackend b);
 DbBackend detect_db_backend(ByteView bytes);
 
 struct MboxDbEntry {
-  std::string name;       // internal name
-  std::string type;       // type letters (3.6+: "e", "el", "ed"; 2.x mapped)
-  std::string uniqueid;   // empty before 2.5
+  std::string name;      // internal name
+  std::string type;      // type letters (3.6+: "e", "el", "ed"; 2.x mapped)
+  std::string uniqueid;  // empty before 2.5
   std::string partition;
-  std::string server;     // murder: remote server
+  std::string server;        // murder: remote server
   std::uint64_t offset = 0;  // offset of the record in the file
 };
 

@@ -1,8 +1,8 @@
 #include "spool/spool_walk.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "spool/layout.hpp"
 

@@ -16,7 +16,7 @@
 namespace ss::spool {
 
 struct WalkLimits {
-  int max_depth = 24;                  // below the start directory
+  int max_depth = 24;                     // below the start directory
   std::size_t max_directories = 1000000;  // directories listed, over the whole run
 };
 
@@ -29,8 +29,8 @@ struct WalkState {
 
 // Called once per directory reached, with its path (relative to the
 // filesystem root, no leading '/'), node and entries.
-using DirVisitor =
-    std::function<void(const std::string& path, fs::NodeId id, const std::vector<fs::Entry>& entries)>;
+using DirVisitor = std::function<void(const std::string& path, fs::NodeId id,
+                                      const std::vector<fs::Entry>& entries)>;
 
 // Depth-first, alphabetical (deterministic) walk from `start`. Never follows
 // symlinks; a directory seen twice (by NodeId) is reported as fs.directory-

@@ -45,8 +45,9 @@ TEST_CASE("imapd.conf: the settings discovery needs") {
 }
 
 TEST_CASE("imapd.conf: defaults, last setting wins, junk is ignored") {
-  auto c = parse_imapd_conf("partition-default: /a\npartition-default: /b\nthis is junk\n:novalue\n"
-                            "virtdomains: off\nhashimapspool: maybe\n");
+  auto c = parse_imapd_conf(
+      "partition-default: /a\npartition-default: /b\nthis is junk\n:novalue\n"
+      "virtdomains: off\nhashimapspool: maybe\n");
   CHECK(c.partitions.at("default") == "/b");
   CHECK(c.ignored_lines == 2);
   CHECK_FALSE(c.virtdomains);

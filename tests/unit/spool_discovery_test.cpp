@@ -8,9 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "fs/filesystem.hpp"
 #include "spool/discovery.hpp"
@@ -37,7 +36,8 @@ struct TempDir {
   void write(const std::string& rel, std::string_view content) const {
     auto p = path / rel;
     stdfs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary).write(content.data(), static_cast<std::streamsize>(content.size()));
+    std::ofstream(p, std::ios::binary)
+        .write(content.data(), static_cast<std::streamsize>(content.size()));
   }
   void mkdir(const std::string& rel) const { stdfs::create_directories(path / rel); }
 };
@@ -46,8 +46,8 @@ std::string text_header(std::string_view uniqueid) {
   return std::string(kHeaderMagic) + "user.fred\t" + std::string(uniqueid) + "\n\nfred\tlrs\t\n";
 }
 std::string dlist_header(std::string_view name, std::string_view uniqueid) {
-  return std::string(kHeaderMagic) + "%(T e N " + std::string(name) + " I " + std::string(uniqueid) +
-         " A %(fred lrs) U ())\n";
+  return std::string(kHeaderMagic) + "%(T e N " + std::string(name) + " I " +
+         std::string(uniqueid) + " A %(fred lrs) U ())\n";
 }
 // The first 24 bytes of a v16 index holding `n` records of 104 bytes.
 std::string index_head(unsigned n, bool complete = true) {
@@ -80,12 +80,18 @@ TEST_CASE("discovery: uuid layout with imapd.conf and a flat 3.6 mailboxes.db") 
           "configdirectory: /var/lib/cyrus\npartition-default: /var/spool/cyrus/mail\n"
           "mboxlist_db: flat\n");
   std::string db =
-      "Iab12\t%(N user\x1F" "fred T e P default)\n"
-      "Nuser\x1F" "fred\t%(I ab12 P default T e)\n"
-      "Nuser\x1F" "fred\x1FSent\t%(I ef56 P default T e)\n"
-      "Nuser\x1F" "bob\t%(I ij90 P default T e)\n"
-      "Nuser\x1F" "gone\t%(I zz99 P default T e)\n"
-      "Nuser\x1F" "fred\x1FTrash\t%(I cd34 T ed)\n";
+      "Iab12\t%(N user\x1F"
+      "fred T e P default)\n"
+      "Nuser\x1F"
+      "fred\t%(I ab12 P default T e)\n"
+      "Nuser\x1F"
+      "fred\x1FSent\t%(I ef56 P default T e)\n"
+      "Nuser\x1F"
+      "bob\t%(I ij90 P default T e)\n"
+      "Nuser\x1F"
+      "gone\t%(I zz99 P default T e)\n"
+      "Nuser\x1F"
+      "fred\x1FTrash\t%(I cd34 T ed)\n";
   t.write("var/lib/cyrus/mailboxes.db", db);
   const std::string mail = "var/spool/cyrus/mail/";
   t.mkdir(mail + "stage.");
@@ -96,7 +102,8 @@ TEST_CASE("discovery: uuid layout with imapd.conf and a flat 3.6 mailboxes.db") 
   t.write(mail + "uuid/a/b/ab12/2.", "m2");
   t.write(mail + "uuid/a/b/ab12/10.", "m10");
   t.write(mail + "uuid/a/b/ab12/odd.txt", "x");
-  t.write(mail + "uuid/c/d/cd34/cyrus.header", dlist_header("DELETED.user.fred.Trash.5F3A2B1C", "cd34"));
+  t.write(mail + "uuid/c/d/cd34/cyrus.header",
+          dlist_header("DELETED.user.fred.Trash.5F3A2B1C", "cd34"));
   t.write(mail + "uuid/c/d/cd34/cyrus.index", index_head(1, false));
   t.write(mail + "uuid/e/f/ef56/cyrus.header", text_header("ef56"));
   t.write(mail + "uuid/e/f/ef56/cyrus.index", index_head(0));
@@ -259,7 +266,9 @@ TEST_CASE("discovery: nothing to find, hostile names, null filesystems") {
   auto hd = discover({hf.get()});
   REQUIRE(hd.mailboxes.size() == 1);
   CHECK(hd.mailboxes[0].name == "a\nb");
-  CHECK(hd.mailboxes[0].display_name == "a\xEF\xBF\xBD" "b");
+  CHECK(hd.mailboxes[0].display_name ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(hd.mailboxes[0].findings.has(Code::spool_index_short));
   CHECK(hd.mailboxes[0].findings.has(Code::spool_name_conflict));
 }
@@ -268,8 +277,8 @@ TEST_CASE("discovery: the real Cyrus 3.6 fixture images match their truth") {
   const stdfs::path dir = SS_FIXTURE_DIR;
   const stdfs::path src = SS_SOURCE_FIXTURE_DIR;
   int checked = 0;
-  for (const char* name : {"cyrus36-uuid.ext4", "cyrus36-uuid.ext3", "cyrus36-uuid.ext2",
-                           "cyrus36-legacy.ext4"}) {
+  for (const char* name :
+       {"cyrus36-uuid.ext4", "cyrus36-uuid.ext3", "cyrus36-uuid.ext2", "cyrus36-legacy.ext4"}) {
     auto img = dir / (std::string(name) + ".img");
     std::string variant(name);
     variant = variant.substr(0, variant.find('.'));
@@ -311,4 +320,26 @@ TEST_CASE("discovery: the real Cyrus 3.6 fixture images match their truth") {
     }
   }
   MESSAGE("fixture images checked: " << checked);
+}
+
+TEST_CASE("discovery: metapartition holds the cyrus.* files") {
+  TempDir t;
+  t.write("etc/imapd.conf",
+          "partition-default: /var/spool/imap\nmetapartition-default: /var/meta/imap\n"
+          "metapartition_files: header index\n");
+  t.write("var/spool/imap/user/fred/1.", "m");
+  t.write("var/spool/imap/user/fred/2.", "m");
+  t.write("var/meta/imap/user/fred/cyrus.header", text_header("abc"));
+  t.write("var/meta/imap/user/fred/cyrus.index", index_head(2));
+  auto f = open(t);
+  auto d = discover({f.get()});
+  REQUIRE(d.mailboxes.size() == 1);
+  const Mailbox& m = d.mailboxes[0];
+  CHECK(m.name == "user.fred");
+  CHECK(m.dir == "var/spool/imap/user/fred");
+  CHECK(m.meta_dir == "var/meta/imap/user/fred");
+  CHECK(m.message_files == 2);
+  CHECK(m.uniqueid == "abc");
+  CHECK(m.records == 2u);
+  CHECK(m.findings.empty());
 }

@@ -4,9 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "spool/dlist.hpp"
 #include "spool/header.hpp"
@@ -16,11 +15,15 @@ using namespace ss;
 using namespace ss::spool;
 
 namespace {
-std::string with_magic(std::string_view rest) { return std::string(kHeaderMagic) + std::string(rest); }
+std::string with_magic(std::string_view rest) {
+  return std::string(kHeaderMagic) + std::string(rest);
+}
 }  // namespace
 
 TEST_CASE("header: old text form (2.x-3.4)") {
-  auto text = with_magic("user.fred\t6b5c0e1a-77e3-4f21-9bd0-1c2a3b4c5d6e\n$Label1  Junk \nfred\tlrswipkxtecda\tanyone\tlrs\t\n");
+  auto text = with_magic(
+      "user.fred\t6b5c0e1a-77e3-4f21-9bd0-1c2a3b4c5d6e\n$Label1  Junk "
+      "\nfred\tlrswipkxtecda\tanyone\tlrs\t\n");
   auto h = parse_header(bytes_of(text), "t");
   REQUIRE(h.ok());
   CHECK(h->form == HeaderForm::text);
@@ -72,32 +75,42 @@ TEST_CASE("header: dlist form (3.6+)") {
 }
 
 TEST_CASE("header: dlist quoted strings and literals") {
-  auto text = with_magic("%(T e N \"user.fred.Work Projects\" I abc A %({4+}\r\nb\xC3\xA9" "b lrs))\n");
+  auto text = with_magic(
+      "%(T e N \"user.fred.Work Projects\" I abc A %({4+}\r\nb\xC3\xA9"
+      "b lrs))\n");
   auto h = parse_header(bytes_of(text), "t");
   REQUIRE(h.ok());
   CHECK(h->name == "user.fred.Work Projects");
   REQUIRE(h->acl.size() == 1);
-  CHECK(h->acl[0].first == "b\xC3\xA9" "b");
+  CHECK(h->acl[0].first ==
+        "b\xC3\xA9"
+        "b");
   auto q = parse_header(bytes_of(with_magic("%(N \"a\\\"b\\\\c\")\n")), "t");
   REQUIRE(q.ok());
   CHECK(q->name == "a\"b\\c");
 }
 
 TEST_CASE("header: bad magic and unparsable line 4") {
-  auto h = parse_header(bytes_of("\xA1\x02\x8B\x0D" "Cyrus mailbox HEADER"), "p");
+  auto h = parse_header(bytes_of("\xA1\x02\x8B\x0D"
+                                 "Cyrus mailbox HEADER"),
+                        "p");
   REQUIRE_FALSE(h.ok());
   CHECK(h.problem().code == Code::spool_header_bad_magic);
   CHECK(h.problem().place == "p");
   CHECK_FALSE(parse_header(ByteView(), "p").ok());
   CHECK(parse_header(bytes_of(kHeaderMagic), "p").problem().code == Code::spool_header_unparsable);
-  for (const char* bad : {"%(N user.fred", "%(N {99}\r\nabc)", "%(N \"abc)", "%x", "%(((", "%(N {}\r\n)",
-                          "%(N {99999999999999999999}\r\n)", "%(N)", "%( NIL x)"}) {
+  for (const char* bad : {"%(N user.fred", "%(N {99}\r\nabc)", "%(N \"abc)", "%x", "%(((",
+                          "%(N {}\r\n)", "%(N {99999999999999999999}\r\n)", "%(N)", "%( NIL x)"}) {
     auto r = parse_header(bytes_of(with_magic(bad)), "p");
     CHECK_FALSE(r.ok());
     if (!r.ok()) CHECK(r.problem().code == Code::spool_header_unparsable);
   }
-  CHECK(parse_header(bytes_of(with_magic(std::string("a\x01" "b\tid\n", 7))), "p").problem().code ==
-        Code::spool_header_unparsable);
+  CHECK(parse_header(bytes_of(with_magic(std::string("a\x01"
+                                                     "b\tid\n",
+                                                     7))),
+                     "p")
+            .problem()
+            .code == Code::spool_header_unparsable);
 }
 
 TEST_CASE("header: every truncation of a valid header is handled") {
@@ -107,7 +120,8 @@ TEST_CASE("header: every truncation of a valid header is handled") {
     (void)r.ok();
   }
   auto old = with_magic("user.fred\tabc\na b \nfred\tlrs\t\n");
-  for (std::size_t n = 0; n <= old.size(); ++n) (void)parse_header(bytes_of(old.substr(0, n)), "p").ok();
+  for (std::size_t n = 0; n <= old.size(); ++n)
+    (void)parse_header(bytes_of(old.substr(0, n)), "p").ok();
   CHECK(true);
 }
 
@@ -124,8 +138,8 @@ TEST_CASE("dlist: nesting is bounded") {
 }
 
 TEST_CASE("index peek") {
-  unsigned char raw[24] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 160,
-                           0, 0, 0, 104, 0, 0, 0, 3};
+  unsigned char raw[24] = {0, 0, 0, 1,   0, 0, 0, 0,   0, 0, 0, 16,
+                           0, 0, 0, 160, 0, 0, 0, 104, 0, 0, 0, 3};
   ByteView v(reinterpret_cast<const std::byte*>(raw), sizeof raw);
   Findings f;
   auto p = peek_index(v, 160 + 3 * 104, "i", f);
@@ -147,8 +161,8 @@ TEST_CASE("index peek") {
   CHECK(h.has(Code::spool_index_short));
 
   // Huge counts saturate instead of wrapping.
-  unsigned char big[24] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0xff, 0xff, 0xff, 0xff,
-                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  unsigned char big[24] = {0,    0,    0,    1,    0,    0,    0,    0,    0,    0,    0,    20,
+                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   Findings k;
   (void)peek_index(ByteView(reinterpret_cast<const std::byte*>(big), 24), 1u << 20, "i", k);
   CHECK(k.has(Code::spool_index_short));
@@ -189,7 +203,8 @@ TEST_CASE("header and index peek agree with the per-version fixtures (tests/fixt
     CHECK(p.minor_version == hd["minor_version"].get<std::uint32_t>());
     CHECK(p.start_offset == hd["start_offset"].get<std::uint32_t>());
     CHECK(p.record_size == hd["record_size"].get<std::uint32_t>());
-    CHECK(p.num_records == (hd.contains("num_records") ? hd["num_records"] : hd["exists"]).get<std::uint32_t>());
+    CHECK(p.num_records ==
+          (hd.contains("num_records") ? hd["num_records"] : hd["exists"]).get<std::uint32_t>());
     CHECK(f.empty());
     ++checked;
   }

@@ -16,7 +16,9 @@ using namespace ss::spool;
 
 namespace {
 
-void put8(std::string& s, std::uint8_t v) { s += static_cast<char>(v); }
+void put8(std::string& s, std::uint8_t v) {
+  s += static_cast<char>(v);
+}
 void put16(std::string& s, std::uint16_t v) {
   for (int i = 1; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
 }
@@ -97,7 +99,8 @@ struct Twoskip {
 };
 
 // Builds a db with the given sorted keys, chained in order, then a commit.
-std::vector<std::size_t> chain(Twoskip& t, const std::vector<std::pair<std::string, std::string>>& kv) {
+std::vector<std::size_t> chain(Twoskip& t,
+                               const std::vector<std::pair<std::string, std::string>>& kv) {
   std::vector<std::size_t> offs;
   for (const auto& [k, v] : kv) offs.push_back(t.add('+', 1, k, v));
   std::size_t prev = 64;
@@ -111,11 +114,20 @@ std::vector<std::size_t> chain(Twoskip& t, const std::vector<std::pair<std::stri
 
 const std::vector<std::pair<std::string, std::string>> kV36 = {
     {"Ishared1", "%(N shared T e P default)"},
-    {"Iuid-fred", "%(N user\x1F" "fred T e P default)"},
+    {"Iuid-fred",
+     "%(N user\x1F"
+     "fred T e P default)"},
     {"Nshared", "%(I shared1 P default V 1 T e M 1)"},
-    {"Nuser\x1F" "fred", "%(I uid-fred P default V 1 T e M 1 A %(fred lrswipkxtecdan))"},
-    {"Nuser\x1F" "fred\x1F" "Entw&APw-rfe", "%(I uid-draft P default T e M 1)"},
-    {"Nuser\x1F" "fred\x1FTrash", "%(I uid-trash T ed M 1)"},
+    {"Nuser\x1F"
+     "fred",
+     "%(I uid-fred P default V 1 T e M 1 A %(fred lrswipkxtecdan))"},
+    {"Nuser\x1F"
+     "fred\x1F"
+     "Entw&APw-rfe",
+     "%(I uid-draft P default T e M 1)"},
+    {"Nuser\x1F"
+     "fred\x1FTrash",
+     "%(I uid-trash T ed M 1)"},
     {"$RACL", "junk"},
 };
 
@@ -147,7 +159,8 @@ TEST_CASE("twoskip: 3.6 keys, chain walk") {
 
 TEST_CASE("twoskip: replaced value, DELETE in the chain, blanks, uncommitted tail") {
   Twoskip t;
-  auto offs = chain(t, {{"a.one", "0 default x"}, {"b.two", "0 default x"}, {"c.three", "0 default x"}});
+  auto offs =
+      chain(t, {{"a.one", "0 default x"}, {"b.two", "0 default x"}, {"c.three", "0 default x"}});
   t.blank();
   // Replace b.two: a new record, stitched in place of the old one.
   auto b2 = t.add('+', 1, "b.two", "0 other x");
@@ -264,7 +277,8 @@ TEST_CASE("flat: 2.x text and 2.5 dlist values, escapes, $ keys") {
       "$RACL$U$fred\tx\n"
       "DELETED.user.fred.Trash.5F3A2B1C\t16 default fred\tlrs\t\n"
       "user.fred\t%(A %(fred lrswipkxtecda) I 6b5c P default V 1 M 1)\n"
-      "user.fred.a\xff\x89" "b\t0 default x\n"
+      "user.fred.a\xff\x89"
+      "b\t0 default x\n"
       "no tab here\n"
       "user.bad\tnot a number\n";
   auto db = read_mailboxes_db(bytes_of(f), "db");
@@ -281,7 +295,8 @@ TEST_CASE("flat: 2.x text and 2.5 dlist values, escapes, $ keys") {
 }
 
 TEST_CASE("unsupported and unknown backends") {
-  auto twom = read_mailboxes_db(bytes_of(std::string_view("\xA1\x02\x8B\x0Dtwomfile\0\0\0\0xxxx", 20)), "db");
+  auto twom = read_mailboxes_db(
+      bytes_of(std::string_view("\xA1\x02\x8B\x0Dtwomfile\0\0\0\0xxxx", 20)), "db");
   CHECK(twom.backend == DbBackend::twom);
   CHECK(twom.findings.has(Code::spool_mailboxes_db_unsupported));
   auto junk = read_mailboxes_db(bytes_of(std::string_view("\0\1\2\3", 4)), "db");

@@ -21,13 +21,13 @@ TEST_CASE("mutf7: RFC 3501 examples and Cyrus names") {
 }
 
 TEST_CASE("mutf7: malformed input is kept as is") {
-  CHECK(mutf7_to_utf8("&APw") == "&APw");          // unterminated
-  CHECK(mutf7_to_utf8("&AP!-x") == "&AP!-x");      // outside the alphabet
-  CHECK(mutf7_to_utf8("&APx-") == "&APx-");        // non-zero padding bits
-  CHECK(mutf7_to_utf8("&AC8-") == "&AC8-");        // encodes ASCII '/'
-  CHECK(mutf7_to_utf8("&AAA-") == "&AAA-");        // encodes NUL
-  CHECK(mutf7_to_utf8("&2D0-") == "&2D0-");        // lone high surrogate
-  CHECK(mutf7_to_utf8("&3gA-") == "&3gA-");        // lone low surrogate
+  CHECK(mutf7_to_utf8("&APw") == "&APw");      // unterminated
+  CHECK(mutf7_to_utf8("&AP!-x") == "&AP!-x");  // outside the alphabet
+  CHECK(mutf7_to_utf8("&APx-") == "&APx-");    // non-zero padding bits
+  CHECK(mutf7_to_utf8("&AC8-") == "&AC8-");    // encodes ASCII '/'
+  CHECK(mutf7_to_utf8("&AAA-") == "&AAA-");    // encodes NUL
+  CHECK(mutf7_to_utf8("&2D0-") == "&2D0-");    // lone high surrogate
+  CHECK(mutf7_to_utf8("&3gA-") == "&3gA-");    // lone low surrogate
   CHECK(mutf7_to_utf8("&&&---") == "&&&---");
   std::string big(100000, '&');
   CHECK(mutf7_to_utf8(big) == big);
@@ -53,7 +53,9 @@ TEST_CASE("display names of hostile names are valid UTF-8 and never crash") {
   std::string longname(200000, 'x');
   longname[1000] = '.';
   CHECK(display_name(longname).size() == longname.size());
-  CHECK(display_name(std::string("a\0b", 3)) == "a\xEF\xBF\xBD" "b");
+  CHECK(display_name(std::string("a\0b", 3)) ==
+        "a\xEF\xBF\xBD"
+        "b");
 }
 
 TEST_CASE("deleted names and original names") {
@@ -72,11 +74,18 @@ TEST_CASE("deleted names and original names") {
 }
 
 TEST_CASE("3.6 dbnames") {
-  CHECK(internal_from_dbname("user\x1F" "fred\x1FSent") == "user.fred.Sent");
-  CHECK(internal_from_dbname("example.com\x1Duser\x1F" "fred") == "example.com!user.fred");
-  CHECK(internal_from_dbname("DELETED\x1Fuser\x1F" "fred\x1F" "5F3A2B1C") ==
-        "DELETED.user.fred.5F3A2B1C");
-  CHECK(internal_from_dbname("a\x1D" "b\x1D" "c") == "a!b\x1D" "c");
+  CHECK(internal_from_dbname("user\x1F"
+                             "fred\x1FSent") == "user.fred.Sent");
+  CHECK(internal_from_dbname("example.com\x1Duser\x1F"
+                             "fred") == "example.com!user.fred");
+  CHECK(internal_from_dbname("DELETED\x1Fuser\x1F"
+                             "fred\x1F"
+                             "5F3A2B1C") == "DELETED.user.fred.5F3A2B1C");
+  CHECK(internal_from_dbname("a\x1D"
+                             "b\x1D"
+                             "c") ==
+        "a!b\x1D"
+        "c");
 }
 
 TEST_CASE("dir_hash_c") {
