@@ -66,6 +66,8 @@ std::string_view to_string(Severity s);
     "mailboxes were found by walking for cyrus.header/cyrus.index, not from imapd.conf")           \
   X(spool_mailboxes_db_unreadable, "spool.mailboxes-db-unreadable", warning,                       \
     "mailboxes.db could not be read; names come from cyrus.header or paths")                      \
+  X(spool_mailboxes_db_absent, "spool.mailboxes-db-absent", info,                                  \
+    "the evidence holds no mailboxes.db (only a spool partition?); names come from headers or paths") \
   X(spool_mailboxes_db_damaged, "spool.mailboxes-db-damaged", damage,                              \
     "mailboxes.db is damaged; some entries could not be read")                                     \
   X(spool_header_bad_magic, "spool.header-bad-magic", damage, "cyrus.header has no Cyrus magic")   \

@@ -319,7 +319,7 @@ SpoolDiscovery discover(const std::vector<fs::Filesystem*>& filesystems) {
   if (!db_at) db_at = walked_db;
   std::optional<MailboxesDb> db;
   if (!db_at) {
-    d.findings.add(Code::spool_mailboxes_db_unreadable, {}, "no mailboxes.db in the evidence");
+    d.findings.add(Code::spool_mailboxes_db_absent, {}, "no mailboxes.db in the evidence");
   } else {
     fs::Filesystem* f = filesystems[db_at->first];
     auto place = fmt::format("{}:{}", source_name(f, db_at->first), db_at->second);

@@ -41,4 +41,22 @@ if [[ -f $img ]]; then
     fail "directory tree: ls --json differs"; cat "$TMP/cmp"
   fi
 fi
+
+# One server over two evidence trees: the config (etc/, var/lib/cyrus) on
+# one, the spool partition on another, as when /var/spool/cyrus is its own
+# filesystem.
+if [[ -f $img ]]; then
+  mkdir -p "$TMP/cfg/var/lib" "$TMP/part"
+  debugfs -R "rdump /etc $TMP/cfg" "$img" >/dev/null 2>&1
+  debugfs -R "rdump /var/lib/cyrus $TMP/cfg/var/lib" "$img" >/dev/null 2>&1
+  debugfs -R "rdump /var/spool/cyrus/mail $TMP/part" "$img" >/dev/null 2>&1
+  "$BIN" ls --json "$TMP/part" -e "$TMP/cfg" >"$TMP/split.json" 2>"$TMP/err"
+  st=$?
+  [[ $st -eq 0 ]] || { fail "split evidence: ls exit $st"; sed 's/^/    /' "$TMP/err"; }
+  if python3 "$HERE/check_ls_truth.py" "$TMP/split.json" "$SRCFIX/cyrus36-uuid.truth.json" >"$TMP/cmp"; then
+    pass "config and spool on two evidence trees: ls --json agrees with the truth"
+  else
+    fail "split evidence: ls --json differs"; cat "$TMP/cmp"
+  fi
+fi
 finish

@@ -203,7 +203,7 @@ TEST_CASE("discovery: no config, legacy hashed tree found by walking") {
   auto d = discover({f.get()});
   CHECK_FALSE(d.config.found);
   CHECK(d.findings.has(Code::spool_walk_used));
-  CHECK(d.findings.has(Code::spool_mailboxes_db_unreadable));
+  CHECK(d.findings.has(Code::spool_mailboxes_db_absent));
   REQUIRE(d.roots.size() == 1);
   CHECK(d.roots[0].path == "srv/spool");
   CHECK(d.roots[0].source == RootSource::walk);
