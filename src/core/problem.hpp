@@ -156,6 +156,12 @@ std::string_view to_string(Severity s);
     "a cache record runs past the end of cyrus.cache") \
   X(cache_missing, "cache.missing", warning,                                                           \
     "the mailbox has no cyrus.cache") \
+  X(header_uniqueid_form, "header.uniqueid-form", warning,                                         \
+    "cyrus.header's uniqueid has a form no Cyrus writes")                                         \
+  X(header_keyword_invalid, "header.keyword-invalid", warning,                                     \
+    "a user flag name in cyrus.header is not a valid IMAP atom")                                   \
+  X(header_file_corrected, "header.file-corrected", damage,                                         \
+    "cyrus.header was corrected by a proven bit flip (its CRC in the index header holds after it)") \
   X(message_missing, "message.missing", error,                                                           \
     "an index record's message file is missing") \
   X(message_unlinked, "message.unlinked", info,                                                           \

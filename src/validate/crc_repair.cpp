@@ -82,4 +82,25 @@ std::vector<BitCorrection> crc_corrections(ByteView unit, unsigned max_bits) {
   return out;
 }
 
+std::vector<BitCorrection> crc_corrections_external(ByteView data, std::uint32_t expected,
+                                                    unsigned max_bits) {
+  std::vector<BitCorrection> out;
+  if (data.empty() || data.size() > kMaxExternalBytes || max_bits == 0) return out;
+  const std::uint32_t syndrome = crc32_of(data) ^ expected;
+  if (syndrome == 0) return out;
+  const auto delta = crc_deltas(data.size());
+  std::unordered_map<std::uint32_t, std::uint32_t> by_delta;
+  by_delta.reserve(delta.size());
+  for (std::uint32_t i = 0; i < delta.size(); ++i) {
+    if (delta[i] == syndrome) out.push_back(make(data, {i}));
+    by_delta.emplace(delta[i], i);
+  }
+  if (max_bits < 2 || !out.empty()) return out;
+  for (std::uint32_t i = 0; i < delta.size(); ++i) {
+    auto it = by_delta.find(delta[i] ^ syndrome);
+    if (it != by_delta.end() && it->second > i) out.push_back(make(data, {i, it->second}));
+  }
+  return out;
+}
+
 }  // namespace ss::validate

@@ -27,4 +27,12 @@ struct BitCorrection {
 // bits or fewer, fewest first. Empty when the CRC already holds.
 std::vector<BitCorrection> crc_corrections(ByteView unit, unsigned max_bits = 2);
 
+// The same for bytes whose CRC is stored elsewhere (and is itself trusted,
+// e.g. cyrus.header's CRC inside a CRC-checked index header): only bits of
+// `data` are flipped. Bit positions are over `data`. Inputs larger than
+// kMaxExternalBytes are not searched (returns nothing).
+inline constexpr std::size_t kMaxExternalBytes = 16384;
+std::vector<BitCorrection> crc_corrections_external(ByteView data, std::uint32_t expected,
+                                                    unsigned max_bits = 2);
+
 }  // namespace ss::validate

@@ -231,13 +231,6 @@ void check_header(ByteView file, const IndexContext& ctx, IndexCheck& out) {
       out.findings.add(Code::index_cache_generation, ctx.place,
                        fmt::format("index {}, cache {}", *mine, *gen));
   }
-  if (ctx.header_file_crc) {
-    auto stored = h.values.get(HeaderField::header_file_crc);
-    if (stored && *stored != 0 && *stored != *ctx.header_file_crc)
-      out.findings.add(Code::index_header_file_crc, ctx.place,
-                       fmt::format("index holds {:#010x}, cyrus.header computes {:#010x}", *stored,
-                                   *ctx.header_file_crc));
-  }
 }
 
 // Counters in the header against what the (intact) records say.

@@ -3,7 +3,7 @@
 // Pass "header"  checks: version known, stated sizes against the table, file
 //                long enough, CRC (v12+, with proven one/two-bit correction),
 //                counters, uidvalidity, options bits, format, cache
-//                generation, cyrus.header CRC.
+//                generation (cyrus.header's CRC: header_check.hpp).
 //                needs:  the index bytes, and what the mailbox's other files
 //                say (IndexContext).
 // Pass "records" checks: CRC (v12+, with proven correction), uid > 0,
@@ -33,7 +33,6 @@ namespace ss::validate {
 struct IndexContext {
   std::string place;                            // names the index file for findings
   std::optional<ByteView> cache;                // cyrus.cache bytes, when present
-  std::optional<std::uint32_t> header_file_crc; // CRC-32 of cyrus.header, when present
   std::optional<std::bitset<128>> named_flags;  // user-flag slots with a name in cyrus.header
 };
 

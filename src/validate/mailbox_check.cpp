@@ -6,6 +6,7 @@
 #include <map>
 
 #include "spool/index_file.hpp"
+#include "validate/header_check.hpp"
 
 namespace ss::validate {
 namespace {
@@ -71,28 +72,39 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
   IndexContext ctx;
   ctx.place = fmt::format("{} cyrus.index", where);
   auto header_bytes = read_meta(fs, m.dir, "cyrus.header", out.findings);
+  auto cache_bytes = read_meta(fs, m.dir, "cyrus.cache", out.findings);
+  auto index_bytes = read_meta(fs, m.dir, "cyrus.index", out.findings);
+
+  // cyrus.header first: its CRC lives in the index header (when that header
+  // is intact), and the user flag names it gives are what record checks use.
   if (header_bytes) {
-    ctx.header_file_crc = ix::crc32_of(ByteView(*header_bytes));
-    auto h = spool::parse_header(ByteView(*header_bytes), fmt::format("{} cyrus.header", where));
-    if (h) {
+    std::optional<std::uint32_t> expected;
+    if (index_bytes) {
+      auto ih = ix::decode_header(ByteView(*index_bytes));
+      if (ih && ih->has_crc && ih->crc_ok())
+        if (auto v = ih->values.get(ix::HeaderField::header_file_crc))
+          expected = static_cast<std::uint32_t>(*v);
+    }
+    auto hc = check_header_file(ByteView(*header_bytes), expected,
+                                fmt::format("{} cyrus.header", where));
+    out.findings.append(hc.findings);
+    if (hc.header) {
       std::bitset<128> named;
-      for (std::size_t i = 0; i < h->user_flags.size() && i < 128; ++i)
-        if (h->user_flags[i]) named.set(i);
+      for (std::size_t i = 0; i < hc.header->user_flags.size() && i < 128; ++i)
+        if (hc.header->user_flags[i]) named.set(i);
       ctx.named_flags = named;
-      out.header = std::move(h).value();
+      out.header = std::move(hc.header);
     }
   }
-  auto cache_bytes = read_meta(fs, m.dir, "cyrus.cache", out.findings);
   if (cache_bytes) ctx.cache = ByteView(*cache_bytes);
-  auto index_bytes = read_meta(fs, m.dir, "cyrus.index", out.findings);
   if (!index_bytes) {
     out.findings.add(Code::spool_index_missing, ctx.place, {});
   } else {
     out.index = check_index(ByteView(*index_bytes), ctx);
+    out.findings.append(out.index.findings);
     // Cyrus creates cyrus.cache with the first message; an empty mailbox may lack it.
     if (!cache_bytes && out.index.contents && !out.index.contents->records.empty())
       out.findings.add(Code::cache_missing, where, {});
-    out.findings.append(out.index.findings);
   }
 
   // Message files in the directory.
