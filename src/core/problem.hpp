@@ -90,6 +90,20 @@ std::string_view to_string(Severity s);
     "mailboxes.db lists a mailbox whose directory is not in the evidence")                         \
   X(spool_walk_limit, "spool.walk-limit", warning,                                                  \
     "the spool walk stopped at its depth or size limit; some directories were not visited") \
+  X(spool_sync_log_syntax, "spool.sync-log-syntax", damage,                                        \
+    "a sync log line does not follow the grammar (verb, then astrings); it was skipped")          \
+  X(spool_sync_log_nul, "spool.sync-log-nul", damage,                                              \
+    "a sync log line holds NUL bytes (zero-filled blocks after a crash?); it was skipped")        \
+  X(spool_sync_log_literal, "spool.sync-log-literal", damage,                                      \
+    "a sync log literal {N} is longer than the bytes present or than any name; line skipped")     \
+  X(spool_sync_log_too_long, "spool.sync-log-too-long", damage,                                    \
+    "a sync log argument is longer than any mailbox name or userid; the line was skipped")        \
+  X(spool_sync_log_truncated, "spool.sync-log-truncated", warning,                                 \
+    "the sync log's last line has no end (a crash mid-write); it is not used for selection")      \
+  X(spool_sync_log_unknown_verb, "spool.sync-log-unknown-verb", warning,                           \
+    "a sync log line has a verb no known Cyrus writes; it is kept but selects nothing")           \
+  X(spool_sync_log_arity, "spool.sync-log-arity", warning,                                         \
+    "a sync log line has more or fewer arguments than its verb takes; the ones present are used") \
   X(index_unknown_version, "index.unknown-version", error,                                                           \
     "cyrus.index has a minor version no known Cyrus wrote") \
   X(index_unreleased_version, "index.unreleased-version", info,                                                           \
@@ -160,8 +174,12 @@ std::string_view to_string(Severity s);
     "cyrus.header's uniqueid has a form no Cyrus writes")                                         \
   X(header_keyword_invalid, "header.keyword-invalid", warning,                                     \
     "a user flag name in cyrus.header is not a valid IMAP atom")                                   \
-  X(header_file_corrected, "header.file-corrected", damage,                                         \
+  X(header_file_corrected, "header.file-corrected", info,                                           \
     "cyrus.header was corrected by a proven bit flip (its CRC in the index header holds after it)") \
+  X(out_write_failed, "out.write-failed", fatal, "the output could not be written")               \
+  X(out_not_empty, "out.not-empty", fatal, "the output directory is not empty (use --resume)")     \
+  X(out_inside_evidence, "out.inside-evidence", fatal,                                             \
+    "the output directory lies inside the evidence; the evidence is never written")               \
   X(message_missing, "message.missing", error,                                                           \
     "an index record's message file is missing") \
   X(message_unlinked, "message.unlinked", info,                                                           \

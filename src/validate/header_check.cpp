@@ -69,30 +69,33 @@ HeaderCheck check_header_file(ByteView bytes, std::optional<std::uint32_t> expec
   if (expected_crc && *expected_crc != 0) {
     std::uint32_t computed = spool::index::crc32_of(bytes);
     if (computed != *expected_crc) {
-      // Accept a unique correction after which the header also parses.
+      // The mismatch itself is always reported; a proven correction is
+      // reported beside it (as record.crc and record.corrected are).
       std::vector<BitCorrection> good;
       for (auto& c : crc_corrections_external(bytes, *expected_crc))
         if (spool::parse_header(ByteView(c.corrected), place)) good.push_back(std::move(c));
+      out.findings.add(Code::index_header_file_crc, place,
+                       fmt::format("index holds {:#010x}, cyrus.header computes {:#010x}{}",
+                                   *expected_crc, computed,
+                                   good.size() == 1 ? std::string()
+                                   : good.empty()
+                                       ? std::string("; no one- or two-bit change explains it "
+                                                     "(stale after a crash, or more damage)")
+                                       : fmt::format("; {} corrections fit", good.size())));
       if (good.size() == 1) {
         auto fixed = spool::parse_header(ByteView(good[0].corrected), place);
-        std::vector<std::string> where;
-        for (auto b : good[0].bits)
-          where.push_back(fmt::format("byte {} bit {}: '{}' -> '{}'", b / 8, b % 8,
-                                      context_at(bytes, b / 8),
-                                      context_at(ByteView(good[0].corrected), b / 8)));
+        std::vector<std::string> bits;
+        for (auto b : good[0].bits) bits.push_back(fmt::format("byte {} bit {}", b / 8, b % 8));
+        std::uint32_t first = good[0].bits.front() / 8;
         out.findings.add(Code::header_file_corrected, place,
-                         fmt::format("{}; CRC {:#010x} now holds", fmt::join(where, "; "),
+                         fmt::format("flipped {}: '{}' -> '{}'; CRC {:#010x} now holds",
+                                     fmt::join(bits, ", "), context_at(bytes, first),
+                                     context_at(ByteView(good[0].corrected), first),
                                      *expected_crc));
         out.header = std::move(fixed).value();
         out.corrected = true;
       } else {
         out.crc_mismatch = true;
-        out.findings.add(Code::index_header_file_crc, place,
-                         fmt::format("index holds {:#010x}, cyrus.header computes {:#010x}; {}",
-                                     *expected_crc, computed,
-                                     good.empty() ? "no one- or two-bit change explains it "
-                                                    "(stale after a crash, or more damage)"
-                                                  : fmt::format("{} corrections fit", good.size())));
       }
     }
   }

@@ -39,15 +39,24 @@ std::optional<std::vector<std::byte>> read_meta(fs::Filesystem& fs, const std::s
 }
 
 Result<Sha1> hash_file(fs::Filesystem& fs, fs::NodeId id, std::uint64_t size,
-                       std::uint64_t& hashed) {
+                       std::uint64_t& hashed, MessageSink* sink) {
   Sha1Hasher h;
   for (std::uint64_t off = 0; off < size; off += kChunk) {
     auto chunk = fs.read(id, off, std::min(kChunk, size - off));
-    if (!chunk) return chunk.problem();
+    if (!chunk) {
+      if (sink) sink->end(false);
+      return chunk.problem();
+    }
     h.update(ByteView(*chunk));
+    if (sink) sink->chunk(ByteView(*chunk));
     hashed += chunk->size();
-    if (chunk->size() < std::min(kChunk, size - off)) break;
+    if (chunk->size() < std::min(kChunk, size - off)) {
+      if (sink) sink->end(false);
+      return Finding{Code::fs_file_unreadable, fmt::format("inode {}", id),
+                     fmt::format("file ends at {} of {} bytes", off + chunk->size(), size)};
+    }
   }
+  if (sink) sink->end(true);
   return h.finish();
 }
 
@@ -114,9 +123,17 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     for (const auto& f : *listed) files.emplace(f.uid, f);
   out.findings.append(list_findings);
 
-  auto sha_of = [&](const spool::MessageFile& f) -> std::optional<Sha1> {
+  bool not_wanted = false;
+  auto sha_of = [&](const spool::MessageFile& f,
+                    const ix::Record* rec) -> std::optional<Sha1> {
+    not_wanted = false;
     if (!opt.hash_messages) return std::nullopt;
-    auto s = hash_file(fs, f.id, f.size, out.bytes_hashed);
+    if (opt.sink) {
+      not_wanted = !opt.sink->wanted(f.uid, rec);
+      if (not_wanted) return std::nullopt;
+      opt.sink->begin(f.uid);
+    }
+    auto s = hash_file(fs, f.id, f.size, out.bytes_hashed, opt.sink);
     if (!s) {
       out.findings.add(Code::message_unreadable, fmt::format("{} uid {}", where, f.uid),
                        s.problem().describe());
@@ -161,7 +178,8 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.has_file = true;
     mv.file_size = file.size;
     mv.inode = file.inode;
-    mv.sha1 = sha_of(file);
+    mv.mtime = file.mtime;
+    mv.sha1 = sha_of(file, rec);
 
     // A record that needed correction (or has several candidates) is settled
     // by the file: the candidate whose GUID is the file's SHA-1 wins.
@@ -197,7 +215,8 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       mv.reason = have_guids ? "record has no GUID" : "index version has no GUID";
     } else if (!mv.sha1) {
       mv.state = MessageState::unverified;
-      mv.reason = opt.hash_messages ? "file unreadable" : "not hashed";
+      mv.reason = not_wanted ? "not read (not selected)"
+                  : opt.hash_messages ? "file unreadable" : "not hashed";
     } else if (*mv.sha1 != rec->guid) {
       mv.state = MessageState::unverified;
       mv.reason = "SHA-1 differs from GUID";
@@ -216,7 +235,8 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.has_file = true;
     mv.file_size = f.size;
     mv.inode = f.inode;
-    mv.sha1 = sha_of(f);
+    mv.mtime = f.mtime;
+    mv.sha1 = sha_of(f, nullptr);
     mv.state = MessageState::no_record;
     mv.reason = "no index record claims this file";
     out.findings.add(Code::message_no_record, fmt::format("{} file {}.", where, uid), {});

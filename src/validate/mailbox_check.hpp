@@ -43,6 +43,7 @@ struct MessageVerdict {
   bool has_file = false;
   std::uint64_t file_size = 0;
   std::uint64_t inode = 0;
+  std::int64_t mtime = 0;              // of the file
   std::optional<Sha1> sha1;            // of the file, when read
   MessageState state = MessageState::unverified;
   std::string reason;                  // why not verified
@@ -56,8 +57,22 @@ struct MailboxCheck {
   std::uint64_t bytes_hashed = 0;
 };
 
+// Receives message bytes as the check reads them, so that a salvage reads
+// each message once: the same bytes are hashed and written.
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  // Whether to read this message at all (rec is null for a file no record
+  // claims). Not wanted: not read, not hashed.
+  virtual bool wanted(std::uint32_t uid, const spool::index::Record* rec) = 0;
+  virtual void begin(std::uint32_t uid) = 0;
+  virtual void chunk(ByteView bytes) = 0;
+  virtual void end(bool complete) = 0;
+};
+
 struct CheckOptions {
-  bool hash_messages = true;  // SHA-1 every message file
+  bool hash_messages = true;    // SHA-1 every message file
+  MessageSink* sink = nullptr;  // also hand the bytes to this
 };
 
 MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m,
