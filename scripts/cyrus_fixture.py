@@ -7,11 +7,18 @@
                check every message file's SHA-1 and size against the IMAP truth, write the truth JSON.
   mbexamine -- after the server stopped: capture Cyrus's own `mbexamine` (and `mbexamine -c`) for every mailbox of the
                truth, with the runtime config; fail if the tree changed; cross-check the records against the truth.
-  verify    -- check a partition extracted from an image (debugfs rdump) against a truth file.
+  verify    -- check a partition extracted from an image (debugfs rdump) against a truth file (--side: one side of
+               the split-brain truth).
+  splitbrain --phase base|old|new -- one phase of the split-brain fixture on a running server: the base state before
+               the split, then the old master's and the new master's own changes after it; writes the phase state.
+  splitbrain-truth -- combine both sides' truths (finalize output) into tests/fixtures/splitbrain.truth.json and
+               compute the expected answer (stranded messages, narrowing by cutoff and sync log).
 """
 import argparse
 import base64
 import datetime
+import email.parser
+import email.policy
 import hashlib
 import imaplib
 import json
@@ -353,7 +360,8 @@ def uniqueid_of(sess, name, live=True):
     return uid_, how
 
 
-def snapshot_mailbox(sess, name):
+def snapshot_mailbox(sess, name, with_headers=False):
+    """with_headers: also record each message's Subject and Message-ID (read from the fetched bytes; split brain)."""
     c = sess.for_mailbox(name)
     typ, data = c.select(q(name), readonly=True)
     ok((typ, data), "EXAMINE " + name)
@@ -386,6 +394,10 @@ def snapshot_mailbox(sess, name):
             die("%s uid %d: BODY[] has %s bytes, RFC822.SIZE %d" % (name, m["uid"], None if body is None else len(body), m["size"]))
         m["sha1"] = hashlib.sha1(body).hexdigest()
         m["expunged"] = False
+        if with_headers:
+            hdr = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(body)
+            m["subject"] = str(hdr.get("Subject", "")) or None
+            m["message_id"] = str(hdr.get("Message-ID", "")).strip() or None
     c.unselect()   # never CLOSE: it would expunge \Deleted messages
     msgs.sort(key=lambda x: x["uid"])
     return {"uidvalidity": uidvalidity, "messages": msgs}
@@ -1019,6 +1031,8 @@ def verify(args):
     """Check an extracted partition (debugfs rdump of an image) against a truth file."""
     with open(args.truth) as f:
         truth = json.load(f)
+    if args.side:
+        truth = truth[args.side]      # split-brain truth: one side of it
     errors = []
     n = 0
     for mb in truth["mailboxes"]:
@@ -1038,6 +1052,532 @@ def verify(args):
     if errors:
         die("image %s does not match its truth:\n  %s" % (args.image, "\n  ".join(errors)))
     log("%s: %d mailboxes, %d message files match the truth" % (os.path.basename(args.image), len(truth["mailboxes"]), n))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# split brain (make-cyrus-fixture --split-brain): one base state, then two servers that evolve separately
+# ----------------------------------------------------------------------------------------------------------------
+SB_PHASES = ("base", "old", "new")
+
+
+def sb_message(tag, subject, body, frm="Bob <bob@example.net>", to="Fred Example <fred@example.org>",
+               date="Wed, 25 Nov 2026 09:00:00 +0000", received=()):
+    """A small plain-text message with a fixed Message-ID <tag@example.org> (unique across all phases)."""
+    h = ["Received: " + r for r in received]
+    h += ["From: " + frm, "To: " + to, "Subject: " + subject, "Date: " + date, "Message-ID: <%s@example.org>" % tag,
+          "MIME-Version: 1.0", "Content-Type: text/plain; charset=us-ascii", "Content-Transfer-Encoding: 7bit"]
+    return ("\r\n".join(h) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
+
+
+def sb_merge(befores, after):
+    """Records of `after` are live; records only in earlier snapshots were expunged (latest snapshot wins)."""
+    out = {m["uid"]: dict(m) for m in after["messages"]}
+    for snap in reversed(befores):
+        for m in snap["messages"]:
+            if m["uid"] not in out:
+                e = dict(m)
+                e["expunged"] = True
+                out[m["uid"]] = e
+    return [out[u] for u in sorted(out)]
+
+
+class SbSide:
+    """One server during one phase: does things over IMAP/LMTP, logs them, keeps the snapshots that the truth needs
+    (taken before anything destructive: expunge, move, delete)."""
+
+    def __init__(self, args):
+        self.phase = args.phase
+        self.sess = Sessions(args.imap_port)
+        self.lmtp_port = args.lmtp_port
+        self.pre = {}          # imap name -> [snapshots taken before destructive operations]
+        self.deleted = {}      # original imap name -> info
+        self.actions = []
+        self.touched = set()   # internal names of the mailboxes this phase changed
+
+    def act(self, what, mailbox=None, **kw):
+        a = {"t": int(time.time()), "what": what}
+        if mailbox is not None:
+            a["mailbox"] = internal_name(mailbox)
+            self.touched.add(a["mailbox"])
+        a.update(kw)
+        self.actions.append(a)
+        log("[%s] %s%s%s" % (self.phase, what, " -> " + a["mailbox"] if mailbox else "",
+                             " uid %s" % kw["uid"] if kw.get("uid") else ""))
+
+    def lmtp(self, rcpt, msg, what):
+        """rcpt 'fred' (INBOX) or 'fred+Folder' (plus address; the folder must allow 'p' to anyone)."""
+        lmtp_send(self.lmtp_port, "mta@example.net", [rcpt], msg)
+        self.act(what, "user/" + rcpt.replace("+", "/"), how="LMTP RCPT TO:<%s>" % rcpt)
+
+    def create(self, mbox, as_user, what):
+        ok(self.sess.get(as_user).create(q(mbox)), "CREATE " + mbox)
+        self.act(what, mbox, how="CREATE as " + as_user)
+
+    def setacl(self, mbox, who, rights):
+        ok(self.sess.get(ADMIN).setacl(q(mbox), who, rights), "SETACL %s %s %s" % (mbox, who, rights))
+
+    def append(self, mbox, msg, flags, date, what):
+        c = self.sess.for_mailbox(mbox)
+        typ, data = c.append(q(mbox), "(" + " ".join(flags) + ")" if flags else None,
+                             '"' + date + '"' if date else None, msg)
+        if typ != "OK":
+            die("APPEND to %s failed: %r" % (mbox, data))
+        m = re.search(rb"APPENDUID \d+ (\d+)", data[0] or b"")
+        uid = int(m.group(1)) if m else None
+        self.act(what, mbox, uid=uid, how="APPEND" + (" with internal date " + date if date else " (no date: now)"))
+        return uid
+
+    def select(self, mbox):
+        c = self.sess.for_mailbox(mbox)
+        ok(c.select(q(mbox)), "SELECT " + mbox)
+        return c
+
+    def store(self, mbox, uidset, op, flags, what=None):
+        c = self.select(mbox)
+        ok(c.uid("STORE", uidset, op, "(" + " ".join(flags) + ")"), "STORE %s %s" % (mbox, uidset))
+        c.unselect()   # never CLOSE: it would expunge \Deleted messages
+        if what:
+            self.act(what, mbox, uid=uidset, how="UID STORE %s %s" % (op, " ".join(flags)))
+
+    def copy(self, src, uidset, dst, what):
+        c = self.select(src)
+        ok(c.uid("COPY", uidset, q(dst)), "UID COPY %s %s %s" % (src, uidset, dst))
+        c.unselect()
+        self.act(what, dst, src_uid=uidset, how="UID COPY from " + internal_name(src))
+
+    def snap_before(self, mbox):
+        self.pre.setdefault(mbox, []).append(snapshot_mailbox(self.sess, mbox, with_headers=True))
+
+    def expunge(self, mbox, uidset, what):
+        self.store(mbox, uidset, "+FLAGS", ["\\Deleted"])
+        self.snap_before(mbox)
+        c = self.select(mbox)
+        ok(c.uid("EXPUNGE", uidset), "UID EXPUNGE %s %s" % (mbox, uidset))
+        c.unselect()
+        self.act(what, mbox, uid=uidset, how="UID STORE +FLAGS (\\Deleted), UID EXPUNGE (expunge_mode: delayed)")
+
+    def move(self, src, uidset, dst, what):
+        self.snap_before(src)
+        c = self.select(src)
+        ok(c.uid("MOVE", uidset, q(dst)), "UID MOVE %s %s %s" % (src, uidset, dst))
+        c.unselect()
+        self.act(what, src, src_uid=uidset, how="UID MOVE to " + internal_name(dst))
+        self.touched.add(internal_name(dst))
+
+    def delete(self, mbox, what):
+        uniqueid, _ = uniqueid_of(self.sess, mbox)
+        self.snap_before(mbox)
+        before = set(list_mailboxes(self.sess.get(ADMIN), "DELETED/*"))
+        ok(self.sess.for_mailbox(mbox).delete(q(mbox)), "DELETE " + mbox)   # by its owner, as a user would
+        new = sorted(set(list_mailboxes(self.sess.get(ADMIN), "DELETED/*")) - before)
+        want = [n for n in new if n.startswith("DELETED/" + mbox + "/")]
+        if len(want) != 1:
+            die("DELETE %s: expected one new DELETED/%s/<HEX>, got %r" % (mbox, mbox, new))
+        self.deleted[mbox] = {"uniqueid_before_delete": uniqueid, "deleted_imap_name": want[0]}
+        self.act(what, mbox, how="DELETE as owner (delete_mode: delayed) -> " + internal_name(want[0]))
+
+    def final(self, out):
+        """Read the whole server (admin LIST, uniqueids, every message as the owner) and write the phase state in
+        the format of `populate` (finalize reads it)."""
+        sess = self.sess
+        admin = sess.get(ADMIN)
+        names = list_mailboxes(admin)
+        mailboxes = []
+        for n in names:
+            if n.startswith("DELETED/"):
+                continue
+            uid_, how = uniqueid_of(sess, n)
+            st = status(sess.for_mailbox(n), n, "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ")
+            typ, acl = admin.getacl(q(n))
+            snap = snapshot_mailbox(sess, n, with_headers=True)
+            owner = owner_of(n)
+            mailboxes.append({
+                "name": internal_name(n), "display_name": mutf7_decode(n), "imap_name": n,
+                "uniqueid": uid_, "uniqueid_source": how, "state": "live",
+                "owner": owner, "flags_read_as": owner or ADMIN, "uidvalidity": snap["uidvalidity"],
+                "status": st, "acl": acl[0].decode() if typ == "OK" and acl else None,
+                "messages": sb_merge(self.pre.get(n, []), snap),
+            })
+        for n in names:
+            if not n.startswith("DELETED/"):
+                continue
+            orig = "/".join(n.split("/")[1:-1])
+            if orig not in self.deleted or self.deleted[orig]["deleted_imap_name"] != n:
+                die("DELETED mailbox %s was not deleted in this phase (no pre-delete snapshot)" % n)
+            uid_, how = uniqueid_of(sess, n, live=False)
+            snaps = self.pre[orig]
+            owner = owner_of(n)
+            mailboxes.append({
+                "name": internal_name(n), "display_name": mutf7_decode(n), "imap_name": n,
+                "original_name": internal_name(orig), "original_display_name": mutf7_decode(orig),
+                "uniqueid": uid_, "uniqueid_source": how,
+                "uniqueid_before_delete": self.deleted[orig]["uniqueid_before_delete"],
+                "deleted_hex": n.rsplit("/", 1)[1], "deleted_at": int(n.rsplit("/", 1)[1], 16),
+                "state": "deleted", "owner": owner, "flags_read_as": owner or ADMIN,
+                "uidvalidity": snaps[-1]["uidvalidity"],
+                "messages": sb_merge(snaps[:-1], snaps[-1]),
+            })
+        mailboxes.sort(key=lambda m: m["name"])
+        state = {"variant": self.variant, "phase": self.phase, "lmtp_shared_recipient": None,
+                 "deleted_list_method": 'admin LIST "" "DELETED/*"', "imap_capabilities": list(admin.capabilities),
+                 "actions": self.actions, "touched": sorted(self.touched), "t_end": int(time.time()),
+                 "mailboxes": mailboxes}
+        sess.close()
+        with open(out, "w") as f:
+            json.dump(state, f, indent=1, ensure_ascii=False)
+        log("[%s] state: %d mailboxes, %d message records -> %s"
+            % (self.phase, len(mailboxes), sum(len(m["messages"]) for m in mailboxes), out))
+
+
+def sb_base(s):
+    """Before the split: what both servers had at the last successful replication."""
+    admin = s.sess.get(ADMIN)
+    for n in ("user/fred", "user/alice", "user/fred/Projects", "user/fred/Lists", "user/alice/Archive"):
+        s.create(n, ADMIN, "create mailbox")
+    # plus addresses fred+Projects / fred+Lists: lmtpd posts as 'anyone' and needs the 'p' right
+    for n in ("user/fred/Projects", "user/fred/Lists"):
+        s.setacl(n, "anyone", "p")
+    s.lmtp("fred", sb_message("sb-base-001", "Welcome to the server", "Hello Fred,\nyour mailbox is ready.\n",
+                              frm="Postmaster <postmaster@example.org>", date="Mon, 02 Nov 2026 08:00:00 +0000"),
+           "deliver base mail")
+    s.lmtp("fred", sb_message("sb-base-002", "Status report week 45", "All systems nominal.\n",
+                              date="Fri, 06 Nov 2026 17:00:00 +0000"), "deliver base mail")
+    s.lmtp("fred", sb_message("sb-base-003", "Invoice 2026-200", "Please pay invoice 2026-200.\n" + "Item line\n" * 8,
+                              frm="Billing <billing@example.net>", date="Tue, 10 Nov 2026 09:00:00 +0000"),
+           "deliver base mail (will be expunged on the new master after the split)")
+    s.append("user/fred", sb_message("sb-base-004", "Newsletter from 2015", "Old newsletter.\n" * 5,
+                                     frm="News <news@example.net>", date="Thu, 07 May 2015 07:00:00 +0000"),
+             ["\\Seen"], "07-May-2015 07:00:00 +0000", "append old mail")
+    s.append("user/fred/Projects", sb_message("sb-base-005", "Project plan", "Milestones:\n1. start\n2. finish\n",
+                                              frm="Fred Example <fred@example.org>", to="Team <team@example.org>",
+                                              date="Wed, 03 Mar 2021 10:00:00 +0100"),
+             ["\\Flagged", "ProjectX"], "03-Mar-2021 10:00:00 +0100", "append project mail")
+    s.lmtp("fred+Projects", sb_message("sb-base-006", "Spec v1", "Specification, version 1.\n" + "Requirement\n" * 6,
+                                       frm="Carol <carol@example.net>", date="Mon, 16 Nov 2026 11:00:00 +0000"),
+           "deliver project mail")
+    s.append("user/fred/Projects", sb_message("sb-base-007", "Meeting minutes", "Minutes of the kickoff.\n",
+                                              frm="Carol <carol@example.net>", date="Thu, 12 Sep 2024 15:00:00 +0200"),
+             ["\\Seen"], "12-Sep-2024 15:00:00 +0200", "append project mail")
+    # a copy of "Spec v1" in the INBOX: the new master still holds its GUID after Projects is deleted there
+    s.copy("user/fred/Projects", "2", "user/fred", "copy Spec v1 from Projects to INBOX")
+    for i in (1, 2, 3):
+        s.lmtp("fred+Lists", sb_message("sb-base-%03d" % (7 + i), "[list] digest %d" % i, "Digest body %d.\n" % i * 10,
+                                        frm="List <list@example.net>", to="list@example.net",
+                                        date="Sun, %02d Nov 2026 06:00:00 +0000" % (7 * i)), "deliver list mail")
+    s.lmtp("alice", sb_message("sb-base-011", "Hi Alice", "Just saying hi.\n", frm="Dave <dave@example.net>",
+                               to="alice@example.org", date="Mon, 23 Nov 2026 12:00:00 +0000"), "deliver base mail")
+    s.lmtp("alice", sb_message("sb-base-012", "Meeting notes", "Notes:\n- one\n- two\n", frm="Dave <dave@example.net>",
+                               to="alice@example.org", date="Tue, 24 Nov 2026 12:00:00 +0000"), "deliver base mail")
+    s.append("user/alice/Archive", sb_message("sb-base-013", "Archived 1999", "Archive me.\n", frm="Dave <dave@example.net>",
+                                              to="alice@example.org", date="Fri, 10 Dec 1999 10:00:00 +0000"),
+             ["\\Seen", "\\Answered"], "10-Dec-1999 10:00:00 +0000", "append archive mail")
+    s.append("user/alice/Archive", sb_message("sb-base-014", "Archived 2012", "Archive me too.\n",
+                                              frm="Dave <dave@example.net>", to="alice@example.org",
+                                              date="Sat, 14 Jul 2012 10:00:00 +0000"),
+             ["\\Seen", "$Label1"], "14-Jul-2012 10:00:00 +0000", "append archive mail")
+    s.store("user/fred", "1", "+FLAGS", ["\\Seen", "\\Answered"], "set flags")
+    s.store("user/fred", "2", "+FLAGS", ["\\Flagged", "$Label1"], "set flags")
+    s.store("user/fred/Lists", "1:2", "+FLAGS", ["\\Seen"], "set flags")
+    del admin
+
+
+def sb_old(s):
+    """The old master after the split (its last changes were never replicated)."""
+    s.lmtp("fred", sb_message("sb-old-001", "After the split (old master)", "This reached only the old master.\n",
+                              frm="Carol <carol@example.net>", date="Wed, 25 Nov 2026 21:00:00 +0000"),
+           "deliver new mail")
+    s.lmtp("fred", sb_message("sb-retry-001", "Order confirmation 7781", "Your order 7781 is confirmed.\n",
+                              frm="Shop <orders@shop.example>", date="Wed, 25 Nov 2026 21:05:00 +0000",
+                              received=["from mx1.example.net (mx1.example.net [192.0.2.25]) by mail.example.org "
+                                        "(old master) with LMTP id A1; Wed, 25 Nov 2026 21:05:10 +0000"]),
+           "deliver mail that the MTA will retry on the new master (first attempt)")
+    s.lmtp("fred+Projects", sb_message("sb-old-002", "Projects update after split", "Status: on track.\n",
+                                       frm="Carol <carol@example.net>", date="Wed, 25 Nov 2026 21:10:00 +0000"),
+           "deliver new mail")
+    s.lmtp("fred+Lists", sb_message("sb-old-003", "[list] digest 4", "Digest body 4.\n" * 10,
+                                    frm="List <list@example.net>", to="list@example.net",
+                                    date="Wed, 25 Nov 2026 21:15:00 +0000"), "deliver new mail")
+    s.append("user/fred", sb_message("sb-old-004", "Imported from a local archive",
+                                     "An old message the user uploaded after the split.\n",
+                                     frm="Erin <erin@example.net>", date="Thu, 14 Feb 2019 09:30:00 +0100"),
+             ["\\Seen"], "14-Feb-2019 09:30:00 +0100", "append with an OLD internal date (a cutoff misses it)")
+    s.create("user/fred/Created After Split", "fred", "create folder")
+    s.append("user/fred/Created After Split", sb_message("sb-old-005", "Filed after the split", "First.\n",
+                                                         date="Wed, 25 Nov 2026 21:20:00 +0000"),
+             ["\\Seen"], None, "append new mail")
+    s.append("user/fred/Created After Split", sb_message("sb-old-006", "Also filed after the split", "Second.\n",
+                                                         date="Wed, 25 Nov 2026 21:21:00 +0000"),
+             ["\\Flagged"], None, "append new mail")
+    s.create("user/fred/Shared Name", "fred", "create folder (the new master creates one of the same name)")
+    s.append("user/fred/Shared Name", sb_message("sb-old-007", "Shared Name on the old master", "Old side.\n",
+                                                 date="Wed, 25 Nov 2026 21:25:00 +0000"),
+             [], None, "append new mail")
+
+
+def sb_new(s):
+    """The promoted replica (new master) after the split."""
+    s.expunge("user/fred", "3", "expunge a message that both sides hold")
+    s.lmtp("fred", sb_message("sb-new-001", "After the split (new master)", "This reached only the new master.\n",
+                              frm="Dave <dave@example.net>", date="Wed, 25 Nov 2026 22:00:00 +0000"),
+           "deliver new mail (same uid as a different message on the old master)")
+    s.lmtp("fred", sb_message("sb-retry-001", "Order confirmation 7781", "Your order 7781 is confirmed.\n",
+                              frm="Shop <orders@shop.example>", date="Wed, 25 Nov 2026 21:05:00 +0000",
+                              received=["from mx1.example.net (mx1.example.net [192.0.2.25]) by mail.example.org "
+                                        "(new master) with LMTP id B7; Wed, 25 Nov 2026 22:05:40 +0000"]),
+           "MTA retry: same Message-ID, different Received header")
+    s.lmtp("fred", sb_message("sb-new-002", "Second mail on the new master", "More new-master mail.\n",
+                              frm="Dave <dave@example.net>", date="Wed, 25 Nov 2026 22:10:00 +0000"),
+           "deliver new mail (same uid as a different message on the old master)")
+    s.lmtp("fred+Lists", sb_message("sb-new-003", "[list] digest 4 (new master)", "Digest body 4b.\n" * 10,
+                                    frm="List <list@example.net>", to="list@example.net",
+                                    date="Wed, 25 Nov 2026 22:15:00 +0000"),
+           "deliver new mail (same uid as a different message on the old master)")
+    s.create("user/fred/Lists2", "fred", "create folder")
+    s.move("user/fred/Lists", "1", "user/fred/Lists2", "move a base message to Lists2")
+    s.create("user/fred/Shared Name", "fred", "create folder (same name as on the old master)")
+    s.append("user/fred/Shared Name", sb_message("sb-new-004", "Shared Name on the new master", "New side.\n",
+                                                 date="Wed, 25 Nov 2026 22:25:00 +0000"),
+             [], None, "append new mail")
+    s.delete("user/fred/Projects", "user deletes folder Projects")
+    s.delete("user/alice/Archive", "user deletes folder Archive")
+
+
+def splitbrain_phase(args):
+    if args.cutoff is not None and time.time() < args.cutoff:
+        die("phase %s starts before the cutoff %d" % (args.phase, args.cutoff))
+    s = SbSide(args)
+    s.variant = args.variant
+    {"base": sb_base, "old": sb_old, "new": sb_new}[args.phase](s)
+    s.final(args.state)
+
+
+def sync_log_mailboxes(lines):
+    """Mailbox names named by sync log lines (MAILBOX/APPEND/UNMAILBOX name, RENAME old new; SEEN/SUB... are not
+    mailbox lines).  Names with blanks are quoted."""
+    names, verbs = set(), {}
+    for line in lines:
+        toks = [re.sub(r"\\(.)", r"\1", a) if b == "" else b
+                for a, b in re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', line)]
+        if not toks:
+            continue
+        verbs[toks[0]] = verbs.get(toks[0], 0) + 1
+        if toks[0] in ("MAILBOX", "APPEND", "UNMAILBOX", "DOUBLEMAILBOX") and len(toks) >= 2:
+            names.update(toks[1:2])
+        elif toks[0] == "RENAME" and len(toks) >= 3:
+            names.update(toks[1:3])
+    return names, verbs
+
+
+def splitbrain_truth(args):
+    T = args.cutoff
+    with open(args.base_state) as f:
+        base = json.load(f)
+    sides, states = {}, {}
+    for side in ("old", "new"):
+        with open(getattr(args, side + "_truth")) as f:
+            sides[side] = json.load(f)
+        with open(getattr(args, side + "_state")) as f:
+            states[side] = json.load(f)
+        sides[side]["phase_actions"] = states[side]["actions"]
+        sides[side]["mailboxes_touched_after_split"] = states[side]["touched"]
+    old, new = sides["old"], sides["new"]
+    errors = []
+
+    # --- the story holds? ---
+    for mb in base["mailboxes"]:
+        for m in mb["messages"]:
+            if m["internaldate"] >= T:
+                errors.append("base message %s uid %d has internaldate %d >= cutoff %d" % (mb["name"], m["uid"],
+                                                                                          m["internaldate"], T))
+    base_guids = {m["sha1"] for mb in base["mailboxes"] for m in mb["messages"]}
+    sl_names, sl_verbs = sync_log_mailboxes(old["sync_log"]["lines"])
+    if sl_names != set(states["old"]["touched"]):
+        errors.append("old sync log names %s, but the old master's post-split phase touched %s"
+                      % (sorted(sl_names), states["old"]["touched"]))
+    old_by_name = {mb["name"]: mb for mb in old["mailboxes"]}
+    new_by_name = {mb["name"]: mb for mb in new["mailboxes"]}
+    sn = "user.fred.Shared Name"
+    if sn not in old_by_name or sn not in new_by_name or old_by_name[sn]["uniqueid"] == new_by_name[sn]["uniqueid"]:
+        errors.append("%s must exist on both sides with different uniqueids" % sn)
+    if [mb for mb in old["mailboxes"] if mb["state"] != "live"]:
+        errors.append("the old side has a deleted mailbox")
+
+    # --- what the new side holds (every record of a live mailbox, expunged or not) ---
+    held, in_deleted = {}, {}
+    for mb in new["mailboxes"]:
+        for m in mb["messages"]:
+            (held if mb["state"] == "live" else in_deleted).setdefault(m["sha1"], []).append(
+                {"mailbox": mb["name"], "uid": m["uid"], "expunged": m["expunged"]})
+    base_uniqueids = {mb["uniqueid"] for mb in base["mailboxes"]}
+    new_by_uniqueid = {mb["uniqueid"]: mb for mb in new["mailboxes"]}
+    new_deleted_by_orig = {mb["original_name"]: mb for mb in new["mailboxes"] if mb["state"] == "deleted"}
+    tombstones = {k: v for k, v in new["mailboxes_db"]["ctl_mboxlist_dump"].items() if "d" in v.get("mbtype", "")}
+
+    def classify(omb):
+        n = new_by_uniqueid.get(omb["uniqueid"])
+        if n is not None:
+            return ("live" if n["state"] == "live" else "deleted-there"), n, "uniqueid"
+        n = new_by_name.get(omb["name"])
+        if n is not None and n["state"] == "live":
+            return "same-name-other-uniqueid", n, "name"
+        if omb["uniqueid"] not in base_uniqueids:
+            return "created-here", None, None
+        n = new_deleted_by_orig.get(omb["name"])
+        return "deleted-there", n, "original name" if n else None
+
+    mailbox_class = {}
+    stranded, not_stranded_notes = [], []
+    for omb in old["mailboxes"]:
+        cls, nmb, how = classify(omb)
+        mailbox_class[omb["name"]] = {
+            "uniqueid": omb["uniqueid"], "classification": cls, "created_after_split": omb["uniqueid"] not in base_uniqueids,
+            "other_side_mailbox": nmb["name"] if nmb else None, "other_side_uniqueid": nmb["uniqueid"] if nmb else None,
+            "matched_by": how, "in_old_sync_log": omb["name"] in sl_names,
+            "other_side_tombstone": omb["name"] in tombstones}
+        for m in omb["messages"]:
+            e = {"mailbox": omb["name"], "uid": m["uid"], "sha1": m["sha1"], "internaldate": m["internaldate"],
+                 "internaldate_imap": m["internaldate_imap"], "flags": m["flags"], "size": m["size"],
+                 "expunged": m["expunged"], "subject": m.get("subject"), "message_id": m.get("message_id"),
+                 "classification": cls, "mailbox_uniqueid": omb["uniqueid"],
+                 "other_side_mailbox": nmb["name"] if nmb else None,
+                 "in_base": m["sha1"] in base_guids,
+                 "after_cutoff": m["internaldate"] >= T, "mailbox_in_synclog": omb["name"] in sl_names}
+            if m["sha1"] in held:
+                h = held[m["sha1"]]
+                same = [x for x in h if nmb is not None and x["mailbox"] == nmb["name"] and not x["expunged"]]
+                if not same:
+                    why = ("held only by an expunged record there (the user expunged it on purpose)"
+                           if all(x["expunged"] for x in h) else "held in another mailbox there")
+                    not_stranded_notes.append(dict(e, held_by=h, why=why))
+                continue
+            if m["sha1"] in in_deleted:
+                e["in_other_side_deleted_mailbox"] = in_deleted[m["sha1"]]
+            stranded.append(e)
+
+    narrowed = [dict(e) for e in stranded if e["after_cutoff"] and e["mailbox_in_synclog"]]
+    left_out = []
+    for e in stranded:
+        if e["after_cutoff"] and e["mailbox_in_synclog"]:
+            continue
+        r = []
+        if not e["after_cutoff"]:
+            r.append("internaldate %d < cutoff %d" % (e["internaldate"], T))
+        if not e["mailbox_in_synclog"]:
+            r.append("mailbox %s not in the old sync log" % e["mailbox"])
+        left_out.append(dict(e, reasons=r))
+
+    # --- other facts of the story, for the tests ---
+    uid_collisions = []
+    for omb in old["mailboxes"]:
+        nmb = new_by_uniqueid.get(omb["uniqueid"])
+        if nmb is None:
+            continue
+        nm = {m["uid"]: m for m in nmb["messages"]}
+        for m in omb["messages"]:
+            if m["uid"] in nm and nm[m["uid"]]["sha1"] != m["sha1"]:
+                uid_collisions.append({"mailbox": omb["name"], "uid": m["uid"], "old_sha1": m["sha1"],
+                                       "new_sha1": nm[m["uid"]]["sha1"], "new_expunged": nm[m["uid"]]["expunged"],
+                                       "old_subject": m.get("subject"), "new_subject": nm[m["uid"]].get("subject")})
+    mids = {}
+    for side in ("old", "new"):
+        for mb in sides[side]["mailboxes"]:
+            for m in mb["messages"]:
+                if m.get("message_id"):
+                    mids.setdefault(m["message_id"], {}).setdefault(side, []).append(
+                        {"mailbox": mb["name"], "uid": m["uid"], "sha1": m["sha1"], "size": m["size"]})
+    same_mid_diff_bytes = []
+    for mid, v in sorted(mids.items()):
+        if "old" in v and "new" in v:
+            o, n = {x["sha1"] for x in v["old"]}, {x["sha1"] for x in v["new"]}
+            if o.isdisjoint(n):
+                same_mid_diff_bytes.append({"message_id": mid, "old": v["old"], "new": v["new"]})
+    if not uid_collisions:
+        errors.append("no uid collisions")
+    if len([x for x in same_mid_diff_bytes if "sb-retry" in x["message_id"]]) != 1:
+        errors.append("the MTA retry is not a same-Message-ID-different-bytes pair: %r" % same_mid_diff_bytes)
+    old_date_after_split = [e for e in stranded if not e["in_base"] and not e["after_cutoff"]]
+    if len(old_date_after_split) != 1:
+        errors.append("expected exactly one post-split message with an old internal date, got %r" % old_date_after_split)
+    if errors:
+        die("split-brain truth:\n  " + "\n  ".join(errors))
+
+    def count(items, key):
+        c = {}
+        for e in items:
+            c[e[key]] = c.get(e[key], 0) + 1
+        return dict(sorted(c.items()))
+
+    def side_counts(t):
+        recs = [(mb, m) for mb in t["mailboxes"] for m in mb["messages"]]
+        return {"mailboxes": len(t["mailboxes"]), "records": len(recs),
+                "live_in_live_mailboxes": sum(1 for mb, m in recs if mb["state"] == "live" and not m["expunged"]),
+                "expunged_in_live_mailboxes": sum(1 for mb, m in recs if mb["state"] == "live" and m["expunged"]),
+                "in_deleted_mailboxes": sum(1 for mb, m in recs if mb["state"] == "deleted"),
+                "distinct_guids": len({m["sha1"] for mb, m in recs})}
+
+    truth = {
+        "fixture": "splitbrain",
+        "cyrus_version": old["cyrus_version"], "cyrus_package_version": old["cyrus_package_version"],
+        "layout": args.variant,
+        "images": {"old": args.old_image, "new": args.new_image},
+        "cutoff": T,
+        "cutoff_utc": datetime.datetime.fromtimestamp(T, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "definition": "stranded = every message record of the OLD side whose GUID (SHA-1 of the message file) no "
+                      "record of a LIVE (non-DELETED) mailbox of the NEW side carries; expunged-but-present records "
+                      "of the new side count as held; records in the new side's DELETED.* mailboxes do not. "
+                      "stranded_after_cutoff_in_synclog = stranded with internaldate >= cutoff in a mailbox named by "
+                      "the old side's sync log (MAILBOX/APPEND lines); left_out_by_narrowing = the rest of stranded. "
+                      "Computed from the IMAP truth, not from Cyrus files.",
+        "classification_rule": "old mailbox vs new side: same uniqueid live -> live; same uniqueid DELETED.* -> "
+                               "deleted-there; else a live mailbox of the same name -> same-name-other-uniqueid; else "
+                               "uniqueid not present at the split -> created-here; else deleted-there (gone)",
+        "counts": {
+            "old": side_counts(old), "new": side_counts(new),
+            "stranded": len(stranded), "stranded_by_classification": count(stranded, "classification"),
+            "stranded_by_mailbox": count(stranded, "mailbox"),
+            "stranded_after_cutoff_in_synclog": len(narrowed), "left_out_by_narrowing": len(left_out),
+        },
+        "stranded": stranded,
+        "stranded_after_cutoff_in_synclog": narrowed,
+        "left_out_by_narrowing": left_out,
+        "old_mailbox_classification": mailbox_class,
+        "synclog_mailboxes": sorted(sl_names),
+        "synclog_verbs": sl_verbs,
+        "not_stranded_notes": not_stranded_notes,
+        "uid_collisions": uid_collisions,
+        "same_message_id_different_bytes": same_mid_diff_bytes,
+        "base": {"t_end": base["t_end"], "actions": base["actions"],
+                 "sync_log_lines_before_split": args.base_sync_log_lines,
+                 "mailboxes": [{"name": mb["name"], "uniqueid": mb["uniqueid"], "uidvalidity": mb["uidvalidity"],
+                                "messages": [{k: m[k] for k in ("uid", "sha1", "internaldate", "flags", "subject",
+                                                                 "message_id")} for m in mb["messages"]]}
+                               for mb in base["mailboxes"]]},
+        "old": old,
+        "new": new,
+        "notes": [
+            "both sides: the same base tree (copied with cp -a while the server was stopped); the sync log was removed "
+            "at the split point on both, so each side's sync/log has only post-split activity",
+            "per side, the format of 'old'/'new' is the cyrus36-*.truth.json format (messages additionally carry "
+            "subject and message_id parsed from the fetched bytes); phase_actions lists what each side did after the "
+            "split (t = epoch seconds)",
+            "expunged records: truth from the snapshot taken after STORE +FLAGS \\Deleted (or before UID MOVE) and "
+            "before the expunge; deleted mailboxes: messages from the snapshot taken just before DELETE",
+        ],
+    }
+    with open(args.out, "w") as f:
+        json.dump(truth, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    c = truth["counts"]
+    log("split brain: cutoff %d (%s); old %s; new %s" % (T, truth["cutoff_utc"], c["old"], c["new"]))
+    log("stranded %d %s; after cutoff in sync log %d; left out by narrowing %d"
+        % (c["stranded"], c["stranded_by_classification"], c["stranded_after_cutoff_in_synclog"],
+           c["left_out_by_narrowing"]))
+    for e in stranded:
+        log("  stranded %-32s uid %-2d %-26s %-24s %s%s" % (e["mailbox"], e["uid"], e["classification"],
+                                                           e["subject"], "after-cutoff" if e["after_cutoff"] else "BEFORE-cutoff",
+                                                           "" if e["mailbox_in_synclog"] else " NOT-in-synclog"))
+    for e in not_stranded_notes:
+        log("  held     %-32s uid %-2d %s: %s" % (e["mailbox"], e["uid"], e["subject"], e["why"]))
 
 
 def main():
@@ -1070,10 +1610,32 @@ def main():
     p.add_argument("--truth", required=True)
     p.add_argument("--spool", required=True)
     p.add_argument("--image", required=True)
+    p.add_argument("--side", choices=("old", "new"), help="split-brain truth: check this side")
+    p = sub.add_parser("splitbrain", help="one phase of the split-brain fixture on a running server")
+    p.add_argument("--phase", required=True, choices=SB_PHASES)
+    p.add_argument("--variant", default="uuid")
+    p.add_argument("--imap-port", type=int, required=True)
+    p.add_argument("--lmtp-port", type=int, required=True)
+    p.add_argument("--password", default=PASSWORD)
+    p.add_argument("--cutoff", type=int)
+    p.add_argument("--state", required=True)
+    p = sub.add_parser("splitbrain-truth", help="combine both sides' truths and compute the expected answer")
+    p.add_argument("--variant", default="uuid")
+    p.add_argument("--cutoff", type=int, required=True)
+    p.add_argument("--base-state", required=True)
+    p.add_argument("--base-sync-log-lines", type=int, required=True)
+    p.add_argument("--old-state", required=True)
+    p.add_argument("--new-state", required=True)
+    p.add_argument("--old-truth", required=True)
+    p.add_argument("--new-truth", required=True)
+    p.add_argument("--old-image", required=True)
+    p.add_argument("--new-image", required=True)
+    p.add_argument("--out", required=True)
     args = ap.parse_args()
     if getattr(args, "password", None):
         PASSWORD = args.password
-    {"populate": populate, "finalize": finalize, "mbexamine": mbexamine_capture, "verify": verify}[args.cmd](args)
+    {"populate": populate, "finalize": finalize, "mbexamine": mbexamine_capture, "verify": verify,
+     "splitbrain": splitbrain_phase, "splitbrain-truth": splitbrain_truth}[args.cmd](args)
 
 
 if __name__ == "__main__":
