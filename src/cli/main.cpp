@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <fmt/format.h>
 #include <iostream>
 #include <memory>
@@ -18,6 +20,10 @@
 #include "report/dump.hpp"
 #include "report/findings_json.hpp"
 #include "report/listing.hpp"
+#include "report/salvage_report.hpp"
+#include "salvage/other_side.hpp"
+#include "salvage/salvage.hpp"
+#include "core/time_parse.hpp"
 #include "spool/discovery.hpp"
 #include "validate/mailbox_check.hpp"
 
@@ -229,6 +235,113 @@ int run_dump(const std::vector<std::string>& args, bool json) {
   return kExitOk;
 }
 
+struct SalvageArgs {
+  std::vector<std::string> evidence;
+  std::string out;
+  std::vector<std::string> mailboxes;
+  std::string since, until;
+  bool live_only = false;
+  std::string not_in_guids;
+  std::vector<std::string> not_in;
+  bool json = false;
+};
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  return static_cast<bool>(f);
+}
+
+int run_salvage(const SalvageArgs& a) {
+  salvage::Selection sel;
+  sel.mailbox_globs = a.mailboxes;
+  sel.live_only = a.live_only;
+  for (auto [text, slot, flag] : {std::tuple{&a.since, &sel.since, "--since"},
+                                  std::tuple{&a.until, &sel.until, "--until"}}) {
+    if (text->empty()) continue;
+    auto t = parse_time(*text);
+    if (!t) {
+      std::fprintf(stderr, "spoolsalvage: %s: not a time (epoch seconds or ISO 8601): %s\n", flag,
+                   report::printable(*text).c_str());
+      return kExitUsage;
+    }
+    *slot = *t;
+  }
+  std::unordered_set<std::string> held;
+  if (!a.not_in_guids.empty()) {
+    std::ifstream f(a.not_in_guids);
+    if (!f) {
+      std::fprintf(stderr, "spoolsalvage: cannot read --not-in-guids %s\n",
+                   report::printable(a.not_in_guids).c_str());
+      return kExitOperational;
+    }
+    std::string line;
+    while (std::getline(f, line)) {
+      std::string g;
+      for (char c : line)
+        if (std::isxdigit(static_cast<unsigned char>(c)))
+          g += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (g.size() == 40) held.insert(g);
+    }
+    sel.held_elsewhere_source = "--not-in-guids " + a.not_in_guids;
+  }
+  // The other side, read offline.
+  OpenedEvidence other;
+  salvage::OtherSide other_side;
+  if (!a.not_in.empty()) {
+    other = open_all(a.not_in);
+    report_open_errors(other);
+    if (other.usable.empty()) return kExitOperational;
+    auto other_disc = spool::discover(other.usable);
+    other_side = salvage::read_other_side(other.usable, other_disc);
+    held.insert(other_side.guids.begin(), other_side.guids.end());
+    sel.other = &other_side;
+    sel.held_elsewhere_source = "--not-in " + a.not_in[0];
+  }
+  if (!a.not_in_guids.empty() || !a.not_in.empty()) sel.held_elsewhere = std::move(held);
+
+  auto o = open_all(a.evidence);
+  report_open_errors(o);
+  if (o.usable.empty()) return kExitOperational;
+  std::vector<std::string> all_evidence = a.evidence;
+  all_evidence.insert(all_evidence.end(), a.not_in.begin(), a.not_in.end());
+  if (auto st = salvage::prepare_out(a.out, all_evidence); !st) {
+    std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(st.problem()).c_str());
+    return st.problem().code == Code::out_write_failed ? kExitOperational : kExitUsage;
+  }
+  auto disc = spool::discover(o.usable);
+  auto result = salvage::run_salvage(o.usable, disc, sel, a.out);
+
+  std::string manifest;
+  for (const auto& e : result.entries) manifest += report::manifest_line(e, o.views).dump() + "\n";
+  nlohmann::json run = {{"tool", "spoolsalvage"}, {"version", SPOOLSALVAGE_VERSION}};
+  auto rj = report::salvage_report_json(o.views, disc, result, run);
+  auto rt = report::salvage_report_text(o.views, disc, result, a.out);
+  bool ok = write_file(a.out + "/manifest.jsonl", manifest) &&
+            write_file(a.out + "/report.json", rj.dump(2) + "\n") &&
+            write_file(a.out + "/report.txt", rt);
+  if (a.json)
+    write_out(rj.dump(2) + "\n");
+  else
+    write_out(rt);
+  if (!ok || result.out_failed) {
+    std::fprintf(stderr, "spoolsalvage: the output could not be written completely (see report)\n");
+    return kExitOperational | kExitLeft;
+  }
+  Findings all = report::all_findings(o.views, disc);
+  all.append(result.findings);
+  int status = exit_status_for(all) & ~kExitLeft;  // bit 4 is decided by the messages below
+  for (const auto& e : result.entries)
+    if ((e.status == "unverified" || e.status == "unread") ||
+        (e.status == "unrecoverable" && !e.expunged))
+      status |= kExitLeft;
+  for (const auto& f : all.items())
+    if (f.severity() >= Severity::error && f.code != Code::message_missing &&
+        f.code != Code::message_guid_mismatch && f.code != Code::record_unproven)
+      status |= kExitLeft;  // a mailbox or the spool could not be read
+  return status;
+}
+
 int main_impl(int argc, char** argv) {
   CLI::App app{"spoolsalvage: forensic salvage of Cyrus IMAP spools, read-only, from ext2/3/4 "
                "images, disks or directory trees",
@@ -280,6 +393,30 @@ int main_impl(int argc, char** argv) {
   dump->add_option("ARGS", dump_args, "EVIDENCE PATH, or a loose FILE")->required()->expected(1, 2);
   dump->add_flag("--json", json, "machine-readable output");
 
+  auto* salv = app.add_subcommand(
+      "salvage", "Recover every message that can be recovered into OUT (Maildir per mailbox, "
+                 "manifest.jsonl, report.txt, report.json), each proven against its GUID");
+  SalvageArgs sa;
+  std::string salv_evidence;
+  salv->add_option("EVIDENCE", salv_evidence, "image, device or directory")->required();
+  salv->add_option("-o,--out", sa.out, "output directory (created; must be empty)")->required();
+  salv->add_option("-e,--evidence", more_evidence, "more evidence of the same server");
+  salv->add_option("-m,--mailbox", sa.mailboxes,
+                   "only this mailbox (internal or display name, or a glob like 'user/fred/*'; "
+                   "repeatable)");
+  salv->add_option("--since", sa.since, "internal date from (epoch seconds or ISO 8601, UTC "
+                                        "unless a zone is given)");
+  salv->add_option("--until", sa.until, "internal date up to (inclusive)");
+  salv->add_flag("--live-only", sa.live_only,
+                 "leave out expunged messages and DELETED.* mailboxes (included by default)");
+  salv->add_option("--not-in-guids", sa.not_in_guids,
+                   "file of GUIDs (40 hex digits a line) the other side holds: keep only the rest");
+  salv->add_option("--not-in", sa.not_in,
+                   "the other side's evidence (the new master's image or spool): keep only "
+                   "messages it does not hold; classify each mailbox against it");
+  salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
+  salv->footer(kExitHelp);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -305,6 +442,11 @@ int main_impl(int argc, char** argv) {
     return run_check(all, check_mailboxes, json, !no_hash);
   }
   if (dump->parsed()) return run_dump(dump_args, json);
+  if (salv->parsed()) {
+    sa.evidence = {salv_evidence};
+    sa.evidence.insert(sa.evidence.end(), more_evidence.begin(), more_evidence.end());
+    return run_salvage(sa);
+  }
   return kExitUsage;
 }
 

@@ -1,6 +1,7 @@
 #include "salvage/maildir.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -123,17 +124,24 @@ Status write_keywords_file(const std::string& maildir, const std::vector<std::st
   return ok_status();
 }
 
-Status publish(const std::string& tmp_path, const std::string& maildir, const std::string& file,
-               std::int64_t mtime) {
-  std::string dest = maildir + "/cur/" + file;
-  if (::rename(tmp_path.c_str(), dest.c_str()) != 0) return out_error(dest, "rename");
+Result<std::string> publish(const std::string& tmp_path, const std::string& maildir,
+                            const std::string& base, const std::string& flags,
+                            std::int64_t mtime) {
+  std::string file, dest;
+  for (unsigned k = 0;; ++k) {
+    file = (k == 0 ? base : fmt::format("{}.{}", base, k)) + ":2," + flags;
+    dest = maildir + "/cur/" + file;
+    if (::renameat2(AT_FDCWD, tmp_path.c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE) == 0)
+      break;
+    if (errno != EEXIST || k > 1000) return out_error(dest, "rename");
+  }
   struct timespec times[2];
   times[0].tv_sec = static_cast<time_t>(mtime);
   times[0].tv_nsec = 0;
   times[1] = times[0];
   if (::utimensat(AT_FDCWD, dest.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
     return out_error(dest, "utimensat");
-  return ok_status();
+  return file;
 }
 
 }  // namespace ss::salvage

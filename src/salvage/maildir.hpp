@@ -51,8 +51,11 @@ Status make_maildir(const std::string& root, const std::string& dir);
 // Writes the folder's dovecot-keywords file ("N name" lines).
 Status write_keywords_file(const std::string& maildir_path, const std::vector<std::string>& names);
 
-// Moves a complete temp file into cur/ under `file_name` and sets its mtime.
-Status publish(const std::string& tmp_path, const std::string& maildir_path,
-               const std::string& file_name, std::int64_t mtime);
+// Moves a complete temp file into cur/ as "<base>:2,<flags>" (never over an
+// existing file: ".1", ".2"... is added to base then) and sets its mtime.
+// Returns the file name used.
+Result<std::string> publish(const std::string& tmp_path, const std::string& maildir_path,
+                            const std::string& base, const std::string& flags,
+                            std::int64_t mtime);
 
 }  // namespace ss::salvage
