@@ -57,6 +57,8 @@ std::string escape_component_path(const std::string& display) {
     }
   }
   if (out.empty()) out = "%00";
+  // A leading dot would make "." or ".." or a hidden (Maildir++ subfolder) name.
+  if (out[0] == '.') out = "%2E" + out.substr(1);
   return out;
 }
 
