@@ -48,7 +48,18 @@ run_one() {
     fail "$label: differs from $(basename "$golden")"; cat "$TMP/cmp"
     echo "    reproduce: scripts/damage $recipe $img /tmp/$recipe.img && $BIN check --json /tmp/$recipe.img"
   fi
-  rm -f "$out"
+  # salvage on the damaged image: nothing lost silently, nothing damaged
+  # called verified, every message check proved still salvaged as proven.
+  local truth=$SRCFIX/cyrus36-uuid.truth.json
+  [[ $img == *legacy* ]] && truth=$SRCFIX/cyrus36-legacy.truth.json
+  "$BIN" salvage "$out" -o "$out.salvage" >/dev/null 2>"$out.salvage.err"; local s4=$?
+  if [[ $s4 -ge 8 ]]; then fail "$label: salvage exit $s4"; sed 's/^/    /' "$out.salvage.err" | head -5
+  elif python3 "$GOLDEN/salvage_vs_truth.py" "$out.salvage" "$truth" "$out.1.json" >"$TMP/cmp"; then
+    pass "$label: salvage loses nothing and verifies only the intact (exit $s4)"
+  else
+    fail "$label: salvage"; cat "$TMP/cmp"
+  fi
+  rm -rf "$out" "$out.salvage"
 }
 
 n=0
