@@ -17,6 +17,7 @@
 #include "cli/exit_status.hpp"
 #include "fs/filesystem.hpp"
 #include "report/check_report.hpp"
+#include "report/dfxml.hpp"
 #include "report/dump.hpp"
 #include "report/findings_json.hpp"
 #include "report/listing.hpp"
@@ -25,6 +26,7 @@
 #include "salvage/salvage.hpp"
 #include "core/time_parse.hpp"
 #include "spool/discovery.hpp"
+#include "spool/sync_log.hpp"
 #include "validate/mailbox_check.hpp"
 
 #ifndef SPOOLSALVAGE_VERSION
@@ -243,6 +245,8 @@ struct SalvageArgs {
   bool live_only = false;
   std::string not_in_guids;
   std::vector<std::string> not_in;
+  bool from_sync_log = false;
+  std::string sync_log_file;  // empty: the logs in the evidence's config directory
   bool json = false;
 };
 
@@ -310,6 +314,48 @@ int run_salvage(const SalvageArgs& a) {
     return st.problem().code == Code::out_write_failed ? kExitOperational : kExitUsage;
   }
   auto disc = spool::discover(o.usable);
+  if (a.from_sync_log) {
+    spool::SyncLogSelection logsel;
+    std::vector<std::string> used;
+    Findings log_findings;
+    if (!a.sync_log_file.empty()) {
+      std::ifstream f(a.sync_log_file, std::ios::binary);
+      std::stringstream buf;
+      buf << f.rdbuf();
+      if (!f) {
+        std::fprintf(stderr, "spoolsalvage: cannot read sync log %s\n",
+                     report::printable(a.sync_log_file).c_str());
+        return kExitOperational;
+      }
+      std::string bytes = buf.str();
+      auto log = spool::parse_sync_log(bytes_of(bytes), a.sync_log_file);
+      spool::add_sync_log(logsel, log.entries);
+      log_findings.append(log.findings);
+      used.push_back(a.sync_log_file);
+    } else if (disc.config.configdirectory_in_evidence) {
+      for (auto* f : o.usable)
+        for (const auto& path : spool::find_sync_logs(*f, *disc.config.configdirectory_in_evidence)) {
+          auto log = spool::read_sync_log(*f, path);
+          if (!log) {
+            log_findings.add(log.problem());
+            continue;
+          }
+          spool::add_sync_log(logsel, log->entries);
+          log_findings.append(log->findings);
+          used.push_back(path);
+        }
+    }
+    if (used.empty()) {
+      std::fprintf(stderr, "spoolsalvage: --mailboxes-from-sync-log: no sync log found in the "
+                           "evidence's config directory; name the file: "
+                           "--mailboxes-from-sync-log FILE\n");
+      return kExitOperational;
+    }
+    for (const auto& f : log_findings.items())
+      std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(f).c_str());
+    sel.sync_log = std::move(logsel);
+    sel.sync_log_source = fmt::format("sync log ({})", fmt::join(used, ", "));
+  }
   auto result = salvage::run_salvage(o.usable, disc, sel, a.out);
 
   std::string manifest;
@@ -319,7 +365,8 @@ int run_salvage(const SalvageArgs& a) {
   auto rt = report::salvage_report_text(o.views, disc, result, a.out);
   bool ok = write_file(a.out + "/manifest.jsonl", manifest) &&
             write_file(a.out + "/report.json", rj.dump(2) + "\n") &&
-            write_file(a.out + "/report.txt", rt);
+            write_file(a.out + "/report.txt", rt) &&
+            write_file(a.out + "/report.xml", report::salvage_dfxml(o.views, disc, result, run));
   if (a.json)
     write_out(rj.dump(2) + "\n");
   else
@@ -414,6 +461,12 @@ int main_impl(int argc, char** argv) {
   salv->add_option("--not-in", sa.not_in,
                    "the other side's evidence (the new master's image or spool): keep only "
                    "messages it does not hold; classify each mailbox against it");
+  auto* sync_opt = salv->add_option(
+      "--mailboxes-from-sync-log", sa.sync_log_file,
+      "only the mailboxes the Cyrus sync log names (users expand to all their mailboxes); "
+      "without FILE, the logs in the evidence's config directory (sync/log, channels, "
+      "log-run, log-PID)");
+  sync_opt->expected(0, 1);
   salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
   salv->footer(kExitHelp);
 
@@ -443,6 +496,7 @@ int main_impl(int argc, char** argv) {
   }
   if (dump->parsed()) return run_dump(dump_args, json);
   if (salv->parsed()) {
+    sa.from_sync_log = sync_opt->count() > 0;
     sa.evidence = {salv_evidence};
     sa.evidence.insert(sa.evidence.end(), more_evidence.begin(), more_evidence.end());
     return run_salvage(sa);

@@ -104,10 +104,12 @@ std::string_view to_string(Severity s);
     "a sync log line has a verb no known Cyrus writes; it is kept but selects nothing")           \
   X(spool_sync_log_arity, "spool.sync-log-arity", warning,                                         \
     "a sync log line has more or fewer arguments than its verb takes; the ones present are used") \
-  X(index_unknown_version, "index.unknown-version", error,                                                           \
+  X(index_unknown_version, "index.unknown-version", damage,                                                           \
     "cyrus.index has a minor version no known Cyrus wrote") \
   X(index_unreleased_version, "index.unreleased-version", info,                                                           \
     "cyrus.index has a minor version that only development builds wrote") \
+  X(index_layout_inferred, "index.layout-inferred", damage,                                        \
+    "the index header is unreadable; the record layout was inferred from record CRCs")            \
   X(index_start_offset, "index.start-offset", damage,                                                           \
     "the header's start_offset differs from this version's header size") \
   X(index_record_size, "index.record-size", damage,                                                           \

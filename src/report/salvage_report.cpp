@@ -20,6 +20,17 @@ std::string iso_utc(std::int64_t t) {
   return buf;
 }
 
+json stranded_left_out(const salvage::SalvageResult& r) {
+  std::map<std::string, std::uint64_t> by_mailbox;
+  std::uint64_t n = 0;
+  for (const auto& e : r.entries)
+    if (e.stranded_left_out) {
+      ++n;
+      ++by_mailbox[e.mailbox];
+    }
+  return {{"messages", n}, {"by_mailbox", by_mailbox}};
+}
+
 }  // namespace
 
 json manifest_line(const salvage::ManifestEntry& e, const std::vector<EvidenceView>& ev) {
@@ -52,6 +63,7 @@ json manifest_line(const salvage::ManifestEntry& e, const std::vector<EvidenceVi
             {"output", e.output}};
   if (!e.cache_envelope.empty()) j["cache_envelope"] = e.cache_envelope;
   if (!e.other_side.empty()) j["other_side"] = {{"mailbox", e.other_side}};
+  if (e.stranded_left_out) j["stranded_left_out"] = true;
   return j;
 }
 
@@ -115,6 +127,7 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
             {"skipped_records", t.skipped_records},
             {"by_status", t.by_status},
             {"reconciles", t.reconciles},
+            {"stranded_left_out", stranded_left_out(r)},
             {"bytes_written", r.bytes_written},
             {"bytes_hashed", r.bytes_hashed}}},
           {"findings", to_json(r.findings)},
@@ -145,6 +158,14 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
                    t.reconciles ? "reconciles" : "DOES NOT RECONCILE");
   s += fmt::format("files found {}; skipped {}; bytes written {}\n", t.files, t.skipped_files,
                    r.bytes_written);
+  auto left = stranded_left_out(r);
+  if (left["messages"].get<std::uint64_t>() > 0) {
+    s += fmt::format("\n{} messages the other side does not hold were left out by the selection "
+                     "(cutoff, sync log, --mailbox); they are in the manifest as skipped:\n",
+                     left["messages"].get<std::uint64_t>());
+    for (const auto& [box, n] : left["by_mailbox"].items())
+      s += fmt::format("  {}: {}\n", printable(box), n.get<std::uint64_t>());
+  }
 
   // What is lost, and what to do next.
   bool lost_header = false;

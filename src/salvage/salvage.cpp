@@ -38,8 +38,8 @@ bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, std::string
     why = "deleted mailbox (--live-only)";
     return false;
   }
-  if (sel.mailbox_names && !sel.mailbox_names->count(m.name)) {
-    why = fmt::format("mailbox not named by the {}", sel.mailbox_names_source);
+  if (sel.sync_log && !spool::sync_log_selects(*sel.sync_log, m.name, m.uniqueid)) {
+    why = fmt::format("mailbox not named by the {}", sel.sync_log_source);
     return false;
   }
   if (sel.mailbox_globs.empty()) return true;
@@ -322,6 +322,19 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
       if (!skip.empty()) {
         e.status = "skipped";
         e.reasons.push_back(skip);
+        // Narrowed out: does the other side lack it? (By the bytes' SHA-1
+        // when read, else by the GUID of an intact record.)
+        bool held_there = skip.rfind("the other side holds", 0) == 0;
+        if (sel.held_elsewhere && !held_there) {
+          const std::string& id = !e.sha1.empty() ? e.sha1
+                                  : (rv && rv->integrity != validate::Integrity::damaged)
+                                      ? e.guid
+                                      : std::string();
+          if (!id.empty() && !sel.held_elsewhere->count(id)) {
+            e.stranded_left_out = true;
+            e.reasons.push_back("the other side does not hold it: stranded, left out by the selection");
+          }
+        }
       } else {
         switch (mv.state) {
           case MessageState::verified: e.status = "verified"; break;

@@ -20,13 +20,14 @@
 #include "fs/filesystem.hpp"
 #include "salvage/other_side.hpp"
 #include "spool/discovery.hpp"
+#include "spool/sync_log.hpp"
 
 namespace ss::salvage {
 
 struct Selection {
   std::vector<std::string> mailbox_globs;        // internal or display names, or globs
-  std::optional<std::set<std::string>> mailbox_names;  // exact internal names (sync log)
-  std::string mailbox_names_source;              // e.g. "sync log var/lib/cyrus/sync/log"
+  std::optional<spool::SyncLogSelection> sync_log;  // mailboxes named by the sync log
+  std::string sync_log_source;                   // e.g. "sync log var/lib/cyrus/sync/log"
   std::optional<std::int64_t> since, until;      // internal date, seconds, inclusive
   bool live_only = false;                        // leave out expunged and DELETED.*
   // GUIDs (hex SHA-1) the other side holds: messages with these are skipped.
@@ -63,6 +64,9 @@ struct ManifestEntry {
   std::string output;                     // path under OUT, when written
   std::string cache_envelope;             // for unrecoverable messages: what the cache knows
   std::string other_side;                 // mailbox classification there (with --not-in)
+  // Skipped by the selection although the other side does not hold it: mail
+  // the narrowing (cutoff, sync log, --mailbox) leaves behind.
+  bool stranded_left_out = false;
 };
 
 struct MailboxSummary {

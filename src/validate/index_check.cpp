@@ -267,6 +267,32 @@ void check_counters(const IndexContext& ctx, IndexCheck& out) {
   cmp(HeaderField::quota_mailbox_used, quota);
 }
 
+// For an index whose header is unreadable: the CRC-bearing layout under which
+// the most records (at least 1) pass their CRC, stepping from the table's
+// header size. nullptr when none does.
+const Layout* infer_layout(ByteView file) {
+  const Layout* best = nullptr;
+  std::size_t best_ok = 0;
+  for (const auto& l : ix::all_layouts()) {
+    if (!l.has_crc || !l.released) continue;
+    std::size_t ok = 0;
+    for (std::uint64_t off = l.header_size; off + l.record_size <= file.size();
+         off += l.record_size) {
+      auto rec = *file.sub(static_cast<std::size_t>(off), l.record_size);
+      auto stored = rec.be32(l.record_size - 4u);
+      auto uid = rec.be32(0);
+      if (stored && uid && *uid != 0 &&
+          *stored == ix::crc32_of(*rec.sub(0, l.record_size - 4u)))
+        ++ok;
+    }
+    if (ok > best_ok) {
+      best_ok = ok;
+      best = &l;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 std::string_view to_string(Integrity i) {
@@ -281,6 +307,7 @@ std::string_view to_string(Integrity i) {
 
 IndexCheck check_index(ByteView file, const IndexContext& ctx) {
   IndexCheck out;
+  bool inferred = false;
   auto hdr = ix::decode_header(file);
   if (!hdr) {
     Finding f = hdr.problem();
@@ -291,7 +318,27 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
   if (!hdr->layout) {
     out.findings.add(Code::index_unknown_version, ctx.place,
                      fmt::format("minor version {}", hdr->minor));
-    return out;
+    // The header is destroyed (or from an unknown build): infer the layout
+    // from the records themselves, by the one whose record CRCs hold.
+    const Layout* best = infer_layout(file);
+    if (!best) return out;
+    // Versions that share this record layout cannot be told apart by it.
+    std::uint32_t last = best->minor;
+    for (const auto& l : ix::all_layouts())
+      if (l.minor > last && l.record_size == best->record_size &&
+          l.header_size == best->header_size && l.record.data() == best->record.data())
+        last = l.minor;
+    out.findings.add(Code::index_layout_inferred, ctx.place,
+                     fmt::format("records read with the layout of minor version {} "
+                                 "({}-byte records after a {}-byte header), whose record CRCs hold",
+                                 last == best->minor ? fmt::format("{}", last)
+                                                     : fmt::format("{}-{}", best->minor, last),
+                                 best->record_size, best->header_size));
+    hdr = Result<ix::Header>(ix::decode_header(file).value());
+    hdr->layout = best;
+    hdr->minor = best->minor;
+    hdr->values = {};
+    inferred = true;
   }
   const Layout& l = *hdr->layout;
   if (file.size() < l.header_size) {
@@ -302,12 +349,16 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
   }
   out.contents = ix::IndexContents{};
   out.contents->header = *hdr;
-  check_header(file, ctx, out);
+  if (inferred)
+    out.header_integrity = Integrity::damaged;
+  else
+    check_header(file, ctx, out);
   const auto& h = out.contents->header;
   const ix::Header* hp = out.header_integrity == Integrity::damaged ? nullptr : &h;
-  auto num = static_cast<std::uint32_t>(h.values.get_or(HeaderField::num_records, 0));
   // Never let a corrupt count drive the work: at most what the file can hold.
   std::uint64_t fits = (file.size() - l.header_size) / l.record_size;
+  auto num = inferred ? static_cast<std::uint32_t>(fits)
+                      : static_cast<std::uint32_t>(h.values.get_or(HeaderField::num_records, 0));
   auto contents = ix::read_records(file, h, l, num);
   out.contents = contents;
   if (contents.records_missing > 0)

@@ -68,6 +68,33 @@ sys.exit(1 if bad else 0)
 PY
   if [[ $? -eq 0 ]]; then pass "split brain: exactly the stranded mail ($(tail -1 "$TMP/cmp"))"
   else fail "split brain"; cat "$TMP/cmp"; fi
+  # Narrowed by cutoff and sync log: exactly the stranded mail after the
+  # cutoff in the logged mailboxes, and the report says what the narrowing
+  # left out (and where).
+  T=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['cutoff'])" "$truth")
+  "$BIN" salvage "$old" --not-in "$new" --since "$T" --mailboxes-from-sync-log -o "$TMP/sbn" \
+    >"$TMP/sbn.txt" 2>"$TMP/err"; st=$?
+  [[ $st -eq 0 ]] || { fail "split brain narrowed: exit $st"; cat "$TMP/err"; }
+  python3 - "$TMP/sbn" "$truth" >"$TMP/cmp" <<'PY'
+import json, os, sys
+out, truth = sys.argv[1], json.load(open(sys.argv[2]))
+want = {(s["mailbox"], s["uid"]) for s in truth["stranded_after_cutoff_in_synclog"]}
+left = {(s["mailbox"], s["uid"]) for s in truth["left_out_by_narrowing"]}
+got, got_left = set(), set()
+for line in open(os.path.join(out, "manifest.jsonl")):
+    e = json.loads(line)
+    if e["status"] != "skipped": got.add((e["mailbox"], e["uid"]))
+    if e.get("stranded_left_out"): got_left.add((e["mailbox"], e["uid"]))
+rep = json.load(open(os.path.join(out, "report.json")))["totals"]["stranded_left_out"]
+bad = []
+if got != want: bad.append(f"salvaged {sorted(got)}, truth {sorted(want)}")
+if got_left != left: bad.append(f"left out {sorted(got_left)}, truth {sorted(left)}")
+if rep["messages"] != len(left): bad.append(f"report says {rep['messages']} left out")
+print("\n".join(bad)); sys.exit(1 if bad else 0)
+PY
+  if [[ $? -eq 0 ]]; then pass "split brain with --since and --mailboxes-from-sync-log: exact, narrowing reported"
+  else fail "split brain narrowed"; cat "$TMP/cmp"; fi
+  grep -q "left out by the selection" "$TMP/sbn.txt" || fail "report.txt does not say what the narrowing left out"
 else
   fail "split-brain fixtures missing"
 fi
