@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -356,7 +357,29 @@ int run_salvage(const SalvageArgs& a) {
     sel.sync_log = std::move(logsel);
     sel.sync_log_source = fmt::format("sync log ({})", fmt::join(used, ", "));
   }
-  auto result = salvage::run_salvage(o.usable, disc, sel, a.out);
+  // Progress on stderr, only for a person watching a terminal.
+  salvage::ProgressFn progress;
+  auto started = std::chrono::steady_clock::now();
+  auto last = started - std::chrono::seconds(1);
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  if (tty)
+    progress = [&](const salvage::Progress& p) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(200)) return;
+      last = now;
+      double secs = std::chrono::duration<double>(now - started).count();
+      double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs / 1e6 : 0;
+      double left = p.messages_done > 0 && p.total_messages > p.messages_done
+                        ? secs * static_cast<double>(p.total_messages - p.messages_done) /
+                              static_cast<double>(p.messages_done)
+                        : 0;
+      std::fprintf(stderr, "\r%llu/%llu messages, %.1f MB, %.1f MB/s, about %.0f s left   ",
+                   static_cast<unsigned long long>(p.messages_done),
+                   static_cast<unsigned long long>(p.total_messages),
+                   static_cast<double>(p.bytes_done) / 1e6, rate, left);
+    };
+  auto result = salvage::run_salvage(o.usable, disc, sel, a.out, progress);
+  if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
 
   std::string manifest;
   for (const auto& e : result.entries) manifest += report::manifest_line(e, o.views).dump() + "\n";

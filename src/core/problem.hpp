@@ -182,6 +182,20 @@ std::string_view to_string(Severity s);
   X(out_not_empty, "out.not-empty", fatal, "the output directory is not empty (use --resume)")     \
   X(out_inside_evidence, "out.inside-evidence", fatal,                                             \
     "the output directory lies inside the evidence; the evidence is never written")               \
+  X(record_no_guid, "record.no-guid", info, "the record's GUID is zero: nothing proves the bytes")  \
+  X(index_no_guid, "index.no-guid", info,                                                          \
+    "this index version has no GUID (before 2.3.10 / minor 10): nothing proves the bytes")        \
+  X(check_not_hashed, "check.not-hashed", info, "the message file was not read (--no-hash)")       \
+  X(select_not_read, "select.not-read", info, "the message was not read: the selection left it out") \
+  X(select_mailbox, "select.mailbox", info, "left out: the mailbox is not selected (--mailbox)")  \
+  X(select_sync_log, "select.sync-log", info, "left out: the sync log does not name the mailbox") \
+  X(select_date, "select.date", info, "left out: the internal date is outside --since/--until")  \
+  X(select_live_only, "select.live-only", info,                                                  \
+    "left out: expunged, or in a deleted mailbox (--live-only)")                                 \
+  X(select_held_elsewhere, "select.held-elsewhere", info,                                        \
+    "left out: the other side holds this GUID (--not-in / --not-in-guids)")                      \
+  X(select_stranded_left_out, "select.stranded-left-out", info,                                  \
+    "left out by the selection although the other side does not hold it")                        \
   X(message_missing, "message.missing", error,                                                           \
     "an index record's message file is missing") \
   X(message_unlinked, "message.unlinked", info,                                                           \
@@ -193,7 +207,15 @@ std::string_view to_string(Severity s);
   X(message_no_record, "message.no-record", warning,                                                           \
     "a message file has no index record") \
   X(message_unreadable, "message.unreadable", error,                                                           \
-    "a message file could not be read")
+    "a message file could not be read") \
+  X(spool_seen_db_absent, "spool.seen-db-absent", info,                                           \
+    "no seen database was found for a user; \\Seen it alone holds is unknown")                     \
+  X(spool_seen_db_unreadable, "spool.seen-db-unreadable", warning,                                 \
+    "a seen database could not be read (not a file, unreadable, or a backend not supported)")      \
+  X(spool_seen_db_damaged, "spool.seen-db-damaged", damage,                                        \
+    "a seen database is damaged; some entries could not be read")                                 \
+  X(spool_seen_value_invalid, "spool.seen-value-invalid", damage,                                  \
+    "a seen entry is not \"1 lastread lastuid lastchange uid-set\"; the parts that parse are kept")
 
 enum class Code : std::uint16_t {
 #define SS_PROBLEM_ENUM(name, code, sev, text) name,

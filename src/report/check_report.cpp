@@ -113,7 +113,8 @@ std::string check_text(const std::vector<EvidenceView>& evidence,
       if (f.severity() > Severity::info) out += "  " + finding_line(f) + "\n";
     for (const auto& f : c.check.findings.items())
       if (f.severity() > Severity::info || f.code == Code::record_corrected ||
-          f.code == Code::index_header_corrected)
+          f.code == Code::index_header_corrected || f.code == Code::header_file_corrected ||
+          f.code == Code::index_layout_inferred)
         out += "  " + finding_line(f) + "\n";
   }
   for (const auto& f : disc.findings.items())

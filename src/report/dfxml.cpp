@@ -42,6 +42,39 @@ std::string xml_time(std::int64_t t) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+// Bytes [i, i+n) of s if XML 1.0 carries them unchanged: 0 when not (then
+// the byte at i is escaped), else the length of the character at i.
+std::size_t xml_char(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return c < 0x20 || c == 0x7F ? 0 : 1;
+  char32_t cp = 0;
+  std::size_t n = utf8_seq(s, i, cp);
+  if (n == 0 || cp <= 0x9F || cp == 0xFFFE || cp == 0xFFFF) return 0;
+  return n;
+}
+
+void append_entity_escaped(std::string& out, std::string_view s) {
+  for (char ch : s) switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += ch;
+    }
+}
+
 // A small writer: two-space indentation, one element per line.
 class Xml {
  public:
@@ -63,7 +96,6 @@ class Xml {
     line(fmt::format("<{}{}{}>{}</{}>", tag, attrs, v.escaped ? " ss:escaped=\"1\"" : "", v.text,
                      tag));
   }
-  void comment(std::string_view c) { line(fmt::format("<!-- {} -->", c)); }
   std::string take() { return std::move(out_); }
 
  private:
@@ -81,14 +113,16 @@ std::string attr(std::string_view name, std::string_view value) {
   return fmt::format(" {}=\"{}\"", name, value);
 }
 
-const char* b01(bool b) { return b ? "1" : "0"; }
+const char* b01(bool b) {
+  return b ? "1" : "0";
+}
 
 void creator(Xml& x, const json& run) {
   auto str = [&](const char* key, const char* fallback) {
     auto it = run.find(key);
     return it != run.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
   };
-  x.open("creator", attr("version", "1.0"));
+  x.open("creator");
   x.text("program", str("tool", "spoolsalvage"));
   x.text("version", str("version", ""));
   // Run-specific: the machine and the run's own metadata. xs:all, any order.
@@ -128,7 +162,7 @@ void fileobject(Xml& x, const salvage::ManifestEntry& e, const std::vector<Evide
   x.text("ss:uniqueid", e.uniqueid);
   x.text("ss:uid", fmt::format("{}", e.uid));
   if (e.recno) x.text("ss:recno", fmt::format("{}", *e.recno));
-  x.text("ss:guid", e.guid);
+  if (!e.guid.empty()) x.text("ss:guid", e.guid);
   if (e.size) x.text("ss:size", fmt::format("{}", *e.size));
   if (e.internaldate) x.text("ss:internaldate", fmt::format("{}", *e.internaldate));
   x.text("ss:status", e.status);
@@ -165,32 +199,6 @@ void fileobject(Xml& x, const salvage::ManifestEntry& e, const std::vector<Evide
   if (!e.cache_envelope.empty()) x.text("ss:cache_envelope", e.cache_envelope);
   if (!e.other_side.empty()) x.text("ss:other_side", e.other_side);
   x.close("fileobject");
-}
-
-}  // namespace
-
-namespace {
-
-// Bytes [i, i+n) of s if XML 1.0 carries them unchanged: 0 when not (then
-// the byte at i is escaped), else the length of the character at i.
-std::size_t xml_char(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return c < 0x20 || c == 0x7F ? 0 : 1;
-  char32_t cp = 0;
-  std::size_t n = utf8_seq(s, i, cp);
-  if (n == 0 || cp <= 0x9F || cp == 0xFFFE || cp == 0xFFFF) return 0;
-  return n;
-}
-
-void append_entity_escaped(std::string& out, std::string_view s) {
-  for (char ch : s) switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += ch;
-    }
 }
 
 }  // namespace
@@ -232,12 +240,13 @@ std::string salvage_dfxml(const std::vector<EvidenceView>& ev,
   x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
   x.raw(fmt::format(
       "<!-- The ss: namespace ({}) is spoolsalvage's own, not DFXML's:\n"
-      "     the values only the salvage knows (mailbox, IMAP uid, status, GUID, flags, keywords,\n"
-      "     provenance). An element marked ss:escaped=\"1\" held text XML 1.0 cannot carry (control\n"
-      "     characters, invalid UTF-8): each such byte is written \\xNN and a backslash as two.\n"
-      "     <filename> is the path under OUT (else the source path); <inode>, <byte_runs> and\n"
-      "     <hashdigest> describe the source file's bytes as read; <mtime> is the internal date.\n"
-      "     Run-specific values are in <creator> only. -->\n",
+      "     the values only the salvage knows (mailbox, IMAP uid, status, GUID, flags,\n"
+      "     keywords, provenance). An element marked ss:escaped=\"1\" held text that XML 1.0\n"
+      "     cannot carry (control characters, invalid UTF-8): each such byte is written\n"
+      "     \\xNN, and a backslash as two. <filename> is the path under OUT (else the\n"
+      "     source path); <inode>, <byte_runs> and <hashdigest> describe the source file's\n"
+      "     bytes as read; <mtime> is the internal date. Run-specific values are in\n"
+      "     <creator> only. -->\n",
       kDfxmlSsNs));
   x.open("dfxml", attr("xmlns", kDfxmlNs) + attr("xmlns:dc", "http://purl.org/dc/elements/1.1/") +
                       attr("xmlns:ss", kDfxmlSsNs) + attr("version", kDfxmlVersion));
@@ -251,8 +260,8 @@ std::string salvage_dfxml(const std::vector<EvidenceView>& ev,
   for (const auto& e : r.entries) fileobject(x, e, ev);
 
   auto t = totals_of(r);
-  x.open("ss:totals", fmt::format(" messages=\"{}\" reconciles=\"{}\"", r.entries.size(),
-                                  b01(t.reconciles)));
+  x.open("ss:totals",
+         fmt::format(" messages=\"{}\" reconciles=\"{}\"", r.entries.size(), b01(t.reconciles)));
   for (const auto& [status, n] : t.by_status)
     x.text("ss:count", fmt::format("{}", n), attr("status", status));
   x.close("ss:totals");

@@ -30,7 +30,8 @@
 
 namespace ss::report {
 
-inline constexpr const char* kDfxmlNs = "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML";
+inline constexpr const char* kDfxmlNs =
+    "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML";
 inline constexpr const char* kDfxmlVersion = "2.0.0-beta.0";  // of tests/dfxml/dfxml.xsd
 inline constexpr const char* kDfxmlSsNs = "https://spoolsalvage.invalid/ns/1";  // ours
 

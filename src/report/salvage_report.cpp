@@ -50,6 +50,7 @@ json manifest_line(const salvage::ManifestEntry& e, const std::vector<EvidenceVi
             {"expunged", e.expunged},
             {"in_deleted_mailbox", e.in_deleted_mailbox},
             {"reasons", e.reasons},
+            {"reason_details", e.reason_details},
             {"provenance",
              {{"record", e.record_integrity},
               {"internaldate", e.internaldate_source},
@@ -60,7 +61,7 @@ json manifest_line(const salvage::ManifestEntry& e, const std::vector<EvidenceVi
               {"file", e.size || e.inode ? fmt::format("{}.", e.uid) : std::string()},
               {"inode", e.inode}}},
             {"maildir", e.maildir},
-            {"output", e.output}};
+            {"file", e.output}};
   if (!e.cache_envelope.empty()) j["cache_envelope"] = e.cache_envelope;
   if (!e.other_side.empty()) j["other_side"] = {{"mailbox", e.other_side}};
   if (e.stranded_left_out) j["stranded_left_out"] = true;
@@ -176,11 +177,30 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
       lost_header = true;
     }
     s += fmt::format("  {} uid {}: {} ({})\n", printable(e.display_name), e.uid, e.status,
-                     printable(fmt::format("{}", fmt::join(e.reasons, "; "))));
+                     printable(fmt::format("{}", fmt::join(e.reason_details, "; "))));
+    if (!e.cache_envelope.empty()) {
+      std::string env = e.cache_envelope.size() > 300 ? e.cache_envelope.substr(0, 300) + "..."
+                                                      : e.cache_envelope;
+      s += fmt::format("    the cache still knows (IMAP envelope: date, subject, from, ..., "
+                       "message-id): {}\n", printable(env));
+    }
   }
   bool finding_header = false;
+  auto shown = [](const Finding& f) {
+    return f.severity() > Severity::info || f.code == Code::record_corrected ||
+           f.code == Code::index_header_corrected || f.code == Code::header_file_corrected ||
+           f.code == Code::index_layout_inferred;
+  };
+  for (const auto& e : ev)
+    if (e.fs)
+      for (const auto& f : e.fs->open_findings().items())
+        if (shown(f)) {
+          if (!finding_header) s += "\nfindings:\n";
+          finding_header = true;
+          s += "  " + finding_line(f) + "\n";
+        }
   for (const auto& f : r.findings.items()) {
-    if (f.severity() <= Severity::info) continue;
+    if (!shown(f)) continue;
     if (!finding_header) {
       s += "\nfindings:\n";
       finding_header = true;
@@ -189,6 +209,20 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
   }
   for (const auto& f : disc.findings.items())
     if (f.severity() > Severity::info) s += "  " + finding_line(f) + "\n";
+
+  s += "\nwhat to do next:\n";
+  if (t.by_status.count("verified") || t.by_status.count("corrected"))
+    s += "  - verified and corrected messages are proven (SHA-1 = GUID): reinject them from maildir/\n"
+         "    with their flags and internal dates (file mtime), or serve the Maildirs directly.\n";
+  if (t.by_status.count("unverified"))
+    s += "  - unverified messages were salvaged but nothing proves their bytes: check them by hand\n"
+         "    before reinjecting (manifest.jsonl says why for each).\n";
+  if (t.by_status.count("unrecoverable"))
+    s += "  - unrecoverable messages are gone from this evidence; tell their owners what the cache\n"
+         "    still knows (above), and look for them in backups or on the other server.\n";
+  if (t.skipped > 0)
+    s += "  - skipped messages were left out by the selection; manifest.jsonl lists each with its reason.\n";
+  s += "  - the evidence was only read; keep it unchanged for a later pass.\n";
   return s;
 }
 

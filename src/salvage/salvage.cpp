@@ -33,12 +33,14 @@ std::optional<std::string> real_path(const std::string& p) {
   return std::string(buf);
 }
 
-bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, std::string& why) {
+bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, Code& code, std::string& why) {
   if (sel.live_only && m.state == spool::MailboxState::deleted) {
+    code = Code::select_live_only;
     why = "deleted mailbox (--live-only)";
     return false;
   }
   if (sel.sync_log && !spool::sync_log_selects(*sel.sync_log, m.name, m.uniqueid)) {
+    code = Code::select_sync_log;
     why = fmt::format("mailbox not named by the {}", sel.sync_log_source);
     return false;
   }
@@ -47,6 +49,7 @@ bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, std::string
     if (m.name == g || m.display_name == g || ::fnmatch(g.c_str(), m.name.c_str(), 0) == 0 ||
         ::fnmatch(g.c_str(), m.display_name.c_str(), 0) == 0)
       return true;
+  code = Code::select_mailbox;
   why = "mailbox not selected (--mailbox)";
   return false;
 }
@@ -66,7 +69,8 @@ std::string date_excluded(std::int64_t t, const Selection& sel) {
 // reads them.
 class MaildirSink final : public validate::MessageSink {
  public:
-  MaildirSink(std::string maildir, const Selection& sel) : maildir_(std::move(maildir)), sel_(sel) {}
+  MaildirSink(std::string maildir, const Selection& sel, std::function<void(std::uint64_t)> done)
+      : maildir_(std::move(maildir)), sel_(sel), done_(std::move(done)) {}
   ~MaildirSink() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -122,6 +126,8 @@ class MaildirSink final : public validate::MessageSink {
     current_.complete = complete && current_.error.empty();
     if (!current_.error.empty()) failed_ = true;
     files_[uid_] = current_;
+    if (done_) done_(written_ - reported_);
+    reported_ = written_;
   }
 
   struct Temp {
@@ -155,7 +161,8 @@ class MaildirSink final : public validate::MessageSink {
   std::map<std::uint32_t, Temp> files_;
   std::map<std::uint32_t, std::string> skipped_;
   bool failed_ = false;
-  std::uint64_t written_ = 0;
+  std::uint64_t written_ = 0, reported_ = 0;
+  std::function<void(std::uint64_t)> done_;
 };
 
 std::vector<std::string> system_flag_names(std::uint32_t flags, std::uint32_t minor) {
@@ -221,8 +228,11 @@ Status prepare_out(const std::string& out, const std::vector<std::string>& evide
 
 SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
                           const spool::SpoolDiscovery& disc, const Selection& sel,
-                          const std::string& out) {
+                          const std::string& out, const ProgressFn& progress) {
   SalvageResult res;
+  Progress prog;
+  for (const auto& m : disc.mailboxes)
+    prog.total_messages += std::max<std::uint64_t>(m.records.value_or(0), m.message_files);
   MaildirNamer namer;
   const std::string root = out + "/maildir";
   for (const auto& m : disc.mailboxes) {
@@ -232,7 +242,8 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
     sum.uniqueid = m.uniqueid;
     sum.state = std::string(spool::to_string(m.state));
     std::string not_selected;
-    sum.selected = mailbox_selected(m, sel, not_selected);
+    Code not_selected_code = Code::select_mailbox;
+    sum.selected = mailbox_selected(m, sel, not_selected_code, not_selected);
     sum.maildir = namer.name_for(m.name, m.display_name);
     if (sel.other) sum.other_side = classify(m, *sel.other);
     const std::string maildir = root + "/" + sum.maildir;
@@ -245,7 +256,11 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
       }
     }
     fs::Filesystem& fs = *filesystems[m.fs_index];
-    MaildirSink sink(maildir, sel);
+    MaildirSink sink(maildir, sel, [&](std::uint64_t bytes) {
+      ++prog.messages_done;
+      prog.bytes_done += bytes;
+      if (progress) progress(prog);
+    });
     validate::CheckOptions opt;
     opt.hash_messages = sum.selected;
     opt.sink = can_write ? &sink : nullptr;
@@ -308,23 +323,36 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
       (void)layout;
 
       // Status.
+      // Why the selection leaves it out, if it does: the first that applies.
+      std::optional<Code> skip_code;
       std::string skip;
-      if (!sum.selected) skip = not_selected;
-      else if (auto why = sink.skipped_reason(mv.uid); !why.empty() && !mv.sha1) skip = why;
-      else if (sel.live_only && e.expunged) skip = "expunged message (--live-only)";
-      else if (e.internaldate && mv.sha1 && !(skip = date_excluded(*e.internaldate, sel)).empty()) {}
-      if (skip.empty() && sel.held_elsewhere && mv.sha1 && sel.held_elsewhere->count(e.sha1))
-        skip = fmt::format("the other side holds this GUID ({})", sel.held_elsewhere_source);
-      if (skip.empty() && sel.held_elsewhere && !mv.sha1 && !e.guid.empty() &&
-          sel.held_elsewhere->count(e.guid) && !mv.has_file)
-        skip = fmt::format("the other side holds this GUID ({})", sel.held_elsewhere_source);
+      auto leave_out = [&](Code c, std::string why) {
+        if (!skip_code) {
+          skip_code = c;
+          skip = std::move(why);
+        }
+      };
+      if (!sum.selected) leave_out(not_selected_code, not_selected);
+      if (auto why = sink.skipped_reason(mv.uid); !why.empty() && !mv.sha1)
+        leave_out(why.rfind("expunged", 0) == 0 ? Code::select_live_only : Code::select_date, why);
+      if (sel.live_only && e.expunged) leave_out(Code::select_live_only, "expunged message (--live-only)");
+      if (e.internaldate && mv.sha1)
+        if (auto why = date_excluded(*e.internaldate, sel); !why.empty()) leave_out(Code::select_date, why);
+      bool held_there = false;
+      if (!skip_code && sel.held_elsewhere) {
+        const std::string& id = mv.sha1 ? e.sha1 : (!mv.has_file ? e.guid : std::string());
+        if (!id.empty() && sel.held_elsewhere->count(id)) {
+          held_there = true;
+          leave_out(Code::select_held_elsewhere,
+                    fmt::format("the other side holds this GUID ({})", sel.held_elsewhere_source));
+        }
+      }
 
-      if (!skip.empty()) {
+      if (skip_code) {
         e.status = "skipped";
-        e.reasons.push_back(skip);
+        e.add_reason(*skip_code, skip);
         // Narrowed out: does the other side lack it? (By the bytes' SHA-1
         // when read, else by the GUID of an intact record.)
-        bool held_there = skip.rfind("the other side holds", 0) == 0;
         if (sel.held_elsewhere && !held_there) {
           const std::string& id = !e.sha1.empty() ? e.sha1
                                   : (rv && rv->integrity != validate::Integrity::damaged)
@@ -332,7 +360,8 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
                                       : std::string();
           if (!id.empty() && !sel.held_elsewhere->count(id)) {
             e.stranded_left_out = true;
-            e.reasons.push_back("the other side does not hold it: stranded, left out by the selection");
+            e.add_reason(Code::select_stranded_left_out,
+                         "the other side does not hold it: stranded, left out by the selection");
           }
         }
       } else {
@@ -340,21 +369,23 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
           case MessageState::verified: e.status = "verified"; break;
           case MessageState::corrected:
             e.status = "corrected";
-            if (rv) e.reasons.push_back(fmt::format("record corrected ({} bits), proven by GUID",
-                                                    rv->flipped_bits.size()));
+            if (rv) e.add_reason(Code::record_corrected,
+                                 fmt::format("record corrected ({} bits), proven by GUID",
+                                             rv->flipped_bits.size()));
             break;
           case MessageState::unverified:
           case MessageState::no_record:
             e.status = "unverified";
-            e.reasons.push_back(mv.reason);
+            e.add_reason(mv.reason_code.value_or(Code::record_unproven), mv.reason);
             break;
           case MessageState::missing:
             e.status = "unrecoverable";
-            e.reasons.push_back(mv.reason);
+            e.add_reason(Code::message_missing, mv.reason);
             break;
           case MessageState::unlinked:
             e.status = "unrecoverable";
-            e.reasons.push_back("expunged and unlinked: Cyrus removed the file on purpose");
+            e.add_reason(Code::message_unlinked,
+                         "expunged and unlinked: Cyrus removed the file on purpose");
             break;
         }
         if (e.status == "unrecoverable" && rv) e.cache_envelope = envelope_of(fs, m, rv->record);
@@ -378,16 +409,16 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
         } else {
           res.findings.add(name.problem());
           res.out_failed = true;
-          e.reasons.push_back("could not be written: " + name.problem().describe());
+          e.add_reason(Code::out_write_failed, name.problem().describe());
         }
       } else if (salvage) {
         if (tmp && !tmp->error.empty()) {
           res.out_failed = true;
-          e.reasons.push_back("could not be written: " + tmp->error);
+          e.add_reason(Code::out_write_failed, tmp->error);
         } else if (!mv.has_file) {
           // nothing to write
         } else if (!tmp) {
-          e.reasons.push_back("bytes not read");
+          e.add_reason(Code::select_not_read, "bytes not read");
         }
       }
 

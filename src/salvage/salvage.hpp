@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -59,7 +60,12 @@ struct ManifestEntry {
   std::string record_integrity;           // crc-ok, corrected, range-checked, damaged, none
   // What happened
   std::string status;                     // DESIGN.md message status
-  std::vector<std::string> reasons;
+  std::vector<std::string> reasons;         // finding codes (src/core/problem.hpp)
+  std::vector<std::string> reason_details;  // the particulars, one per code
+  void add_reason(Code c, std::string detail) {
+    reasons.emplace_back(problem_info(c).id);
+    reason_details.push_back(std::move(detail));
+  }
   std::string sha1;                       // of the bytes read
   std::string output;                     // path under OUT, when written
   std::string cache_envelope;             // for unrecoverable messages: what the cache knows
@@ -90,8 +96,16 @@ struct SalvageResult {
 // and not inside any directory evidence or equal to an image path.
 Status prepare_out(const std::string& out, const std::vector<std::string>& evidence_paths);
 
+// Progress for a long run: called after each message is read (and after
+// each mailbox), from the calling thread. `total_messages` is what discovery
+// counted (records and files), an estimate.
+struct Progress {
+  std::uint64_t messages_done = 0, total_messages = 0, bytes_done = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
 SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
                           const spool::SpoolDiscovery& disc, const Selection& sel,
-                          const std::string& out);
+                          const std::string& out, const ProgressFn& progress = {});
 
 }  // namespace ss::salvage

@@ -157,16 +157,19 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       // A damaged record whose uid names no file: the uid itself is suspect.
       mv.state = MessageState::unverified;
       mv.reason = "record damaged; no file for its uid";
+      mv.reason_code = Code::record_unproven;
       out.messages.push_back(mv);
       continue;
     }
     if (it == files.end()) {
       if (flags & kUnlinked) {
         mv.state = MessageState::unlinked;
+        mv.reason_code = Code::message_unlinked;
         out.findings.add(Code::message_unlinked, place, {});
       } else {
         mv.state = MessageState::missing;
         mv.reason = "message file missing";
+        mv.reason_code = Code::message_missing;
         out.findings.add(Code::message_missing, place,
                          mv.expunged ? "record is expunged but not unlinked" : "");
       }
@@ -210,16 +213,21 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     if (v.integrity == Integrity::damaged) {
       mv.state = MessageState::unverified;
       mv.reason = "index record damaged beyond proof";
+      mv.reason_code = Code::record_unproven;
     } else if (!have_guids || rec->guid_is_zero()) {
       mv.state = MessageState::unverified;
       mv.reason = have_guids ? "record has no GUID" : "index version has no GUID";
+      mv.reason_code = have_guids ? Code::record_no_guid : Code::index_no_guid;
     } else if (!mv.sha1) {
       mv.state = MessageState::unverified;
       mv.reason = not_wanted ? "not read (not selected)"
                   : opt.hash_messages ? "file unreadable" : "not hashed";
+      mv.reason_code = not_wanted ? Code::select_not_read
+                       : opt.hash_messages ? Code::message_unreadable : Code::check_not_hashed;
     } else if (*mv.sha1 != rec->guid) {
       mv.state = MessageState::unverified;
       mv.reason = "SHA-1 differs from GUID";
+      mv.reason_code = Code::message_guid_mismatch;
       out.findings.add(Code::message_guid_mismatch, place,
                        fmt::format("GUID {}, SHA-1 {}", to_hex(rec->guid), to_hex(*mv.sha1)));
     } else {
@@ -239,6 +247,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.sha1 = sha_of(f, nullptr);
     mv.state = MessageState::no_record;
     mv.reason = "no index record claims this file";
+    mv.reason_code = Code::message_no_record;
     out.findings.add(Code::message_no_record, fmt::format("{} file {}.", where, uid), {});
     out.messages.push_back(mv);
   }

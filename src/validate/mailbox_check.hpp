@@ -47,6 +47,7 @@ struct MessageVerdict {
   std::optional<Sha1> sha1;            // of the file, when read
   MessageState state = MessageState::unverified;
   std::string reason;                  // why not verified
+  std::optional<Code> reason_code;     // the same as a catalogue code
 };
 
 struct MailboxCheck {

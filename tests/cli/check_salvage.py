@@ -25,10 +25,10 @@ def main():
         if key in by_key:
             problems.append(f"{key}: twice in the manifest")
         by_key[key] = e
-        if e["output"]:
-            p = os.path.realpath(os.path.join(out, e["output"]))
+        if e["file"]:
+            p = os.path.realpath(os.path.join(out, e["file"]))
             if not p.startswith(os.path.realpath(out) + os.sep):
-                problems.append(f"{key}: output {e['output']} escapes OUT")
+                problems.append(f"{key}: output {e['file']} escapes OUT")
     n = 0
     for m in truth["mailboxes"]:
         for t in m["messages"]:
@@ -43,7 +43,7 @@ def main():
             if e["status"] != "verified":
                 problems.append(f"{key}: status {e['status']} {e['reasons']}")
                 continue
-            path = os.path.join(out, e["output"])
+            path = os.path.join(out, e["file"])
             data = open(path, "rb").read()
             if hashlib.sha1(data).hexdigest() != t["sha1"]:
                 problems.append(f"{key}: output SHA-1 differs from the truth")

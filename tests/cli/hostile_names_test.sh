@@ -36,9 +36,9 @@ dirs = set()
 for line in open(os.path.join(out, "manifest.jsonl")):
     e = json.loads(line)
     dirs.add((e["mailbox"], e["maildir"]))
-    if e["output"]:
-        p = os.path.realpath(os.path.join(out, e["output"]))
-        if not p.startswith(out + os.sep): bad.append(f"escapes OUT: {e['output']!r}")
+    if e["file"]:
+        p = os.path.realpath(os.path.join(out, e["file"]))
+        if not p.startswith(out + os.sep): bad.append(f"escapes OUT: {e['file']!r}")
     if any(c in e["maildir"] for c in "/\x00") or e["maildir"] in (".", ".."): bad.append(f"unsafe maildir {e['maildir']!r}")
     if len(e["maildir"].encode()) > 255: bad.append("maildir name too long")
 folded = {}

@@ -91,7 +91,10 @@ queue() {
 # 5. Every cyrus.index/.cache/.header of every fixture image, extracted with
 #    debugfs (read-only) and dumped by spoolsalvage from the image itself.
 shopt -s nullglob
-images=("$FIX"/*.img)
+# The clean real-Cyrus images (those with a ground truth); damaged samples
+# (e.g. with the primary superblock zeroed) are not debugfs's to read.
+images=()
+while read -r img _; do images+=("$img"); done < <(fixture_images)
 [[ ${#images[@]} -gt 0 ]] || fail "no fixture images in $FIX"
 spool=/var/spool/cyrus/mail
 for img in "${images[@]}"; do

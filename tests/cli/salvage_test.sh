@@ -48,14 +48,14 @@ for line in open(os.path.join(out, "manifest.jsonl")):
     e = json.loads(line)
     if e["status"] != "skipped":
         got[(e["mailbox"], e["uid"])] = e
-    elif "the other side holds" not in " ".join(e["reasons"]):
+    elif "select.held-elsewhere" not in e["reasons"]:
         print(f"{e['mailbox']} uid {e['uid']}: skipped for {e['reasons']}")
 bad = []
 for k in sorted(set(want) | set(got)):
     w, g = want.get(k), got.get(k)
     if not w: bad.append(f"{k}: salvaged, but the new master holds it"); continue
     if not g: bad.append(f"{k}: stranded, but not salvaged"); continue
-    data = open(os.path.join(out, g["output"]), "rb").read()
+    data = open(os.path.join(out, g["file"]), "rb").read()
     if hashlib.sha1(data).hexdigest() != w["sha1"]: bad.append(f"{k}: bytes differ")
     if g["status"] != "verified": bad.append(f"{k}: status {g['status']}")
     if g["internaldate"] != w["internaldate"]: bad.append(f"{k}: internal date")

@@ -32,7 +32,7 @@ def main():
                 if e["status"] in ("verified", "corrected"):
                     if e["sha1"] != t["sha1"]:
                         bad.append(f"{m['name']} uid {t['uid']}: {e['status']} but not the original bytes")
-                    data = open(os.path.join(out, e["output"]), "rb").read()
+                    data = open(os.path.join(out, e["file"]), "rb").read()
                     if hashlib.sha1(data).hexdigest() != t["sha1"]:
                         bad.append(f"{m['name']} uid {t['uid']}: written bytes differ")
     for box in check["mailboxes"]:
