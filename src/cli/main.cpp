@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -36,6 +37,11 @@
 
 namespace ss::cli {
 namespace {
+
+// Names from the evidence can hold any bytes; JSON must be UTF-8. Bytes that
+// are not valid UTF-8 become U+FFFD in JSON output (text output escapes them
+// as \xNN, and DFXML keeps them reversibly escaped).
+constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
 
 constexpr const char* kExitHelp =
     "Exit status (a bitmask, as fsck):\n"
@@ -89,7 +95,7 @@ int run_probe(const std::vector<std::string>& evidence, bool json) {
   spool::SpoolDiscovery disc;
   if (!o.usable.empty()) disc = spool::discover(o.usable);
   if (json)
-    write_out(report::probe_json(o.views, disc).dump(2) + "\n");
+    write_out(report::probe_json(o.views, disc).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(report::probe_text(o.views, disc));
   return exit_status_for(report::all_findings(o.views, disc));
@@ -107,14 +113,14 @@ int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox,
   if (o.usable.empty()) {
     // Nothing to list; the JSON still says why.
     spool::SpoolDiscovery none;
-    if (json) write_out(report::ls_json(o.views, none).dump(2) + "\n");
+    if (json) write_out(report::ls_json(o.views, none).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
     return exit_status_for(report::all_findings(o.views, none));
   }
   auto disc = spool::discover(o.usable);
   auto all = report::all_findings(o.views, disc);
   if (mailbox.empty()) {
     if (json)
-      write_out(report::ls_json(o.views, disc).dump(2) + "\n");
+      write_out(report::ls_json(o.views, disc).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
     else
       write_out(report::ls_text(o.views, disc));
     return exit_status_for(all);
@@ -130,7 +136,7 @@ int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox,
   if (!files) local.add(files.problem());
   std::vector<spool::MessageFile> list = files ? files.value() : std::vector<spool::MessageFile>{};
   if (json)
-    write_out(report::messages_json(o.views, *m, list, local).dump(2) + "\n");
+    write_out(report::messages_json(o.views, *m, list, local).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(report::messages_text(*m, list, local));
   all.append(local);
@@ -190,7 +196,7 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
     return kExitUsage;
   }
   if (json)
-    write_out(report::check_json(o.views, disc, checked).dump(2) + "\n");
+    write_out(report::check_json(o.views, disc, checked).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(report::check_text(o.views, disc, checked));
   int status = exit_status_for(report::check_findings(o.views, disc, checked));
@@ -232,7 +238,7 @@ int run_dump(const std::vector<std::string>& args, bool json) {
     return kExitUsage;
   }
   if (json)
-    write_out(report::dump_json(kind, view).dump(2) + "\n");
+    write_out(report::dump_json(kind, view).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(report::dump_text(kind, view));
   return kExitOk;
@@ -382,16 +388,16 @@ int run_salvage(const SalvageArgs& a) {
   if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
 
   std::string manifest;
-  for (const auto& e : result.entries) manifest += report::manifest_line(e, o.views).dump() + "\n";
+  for (const auto& e : result.entries) manifest += report::manifest_line(e, o.views).dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
   nlohmann::json run = {{"tool", "spoolsalvage"}, {"version", SPOOLSALVAGE_VERSION}};
   auto rj = report::salvage_report_json(o.views, disc, result, run);
   auto rt = report::salvage_report_text(o.views, disc, result, a.out);
   bool ok = write_file(a.out + "/manifest.jsonl", manifest) &&
-            write_file(a.out + "/report.json", rj.dump(2) + "\n") &&
+            write_file(a.out + "/report.json", rj.dump(2, ' ', false, kReplaceInvalidUtf8) + "\n") &&
             write_file(a.out + "/report.txt", rt) &&
             write_file(a.out + "/report.xml", report::salvage_dfxml(o.views, disc, result, run));
   if (a.json)
-    write_out(rj.dump(2) + "\n");
+    write_out(rj.dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(rt);
   if (!ok || result.out_failed) {
@@ -403,7 +409,8 @@ int run_salvage(const SalvageArgs& a) {
   int status = exit_status_for(all) & ~kExitLeft;  // bit 4 is decided by the messages below
   for (const auto& e : result.entries)
     if ((e.status == "unverified" || e.status == "unread") ||
-        (e.status == "unrecoverable" && !e.expunged))
+        (e.status == "unrecoverable" &&
+         std::find(e.reasons.begin(), e.reasons.end(), "message.unlinked") == e.reasons.end()))
       status |= kExitLeft;
   for (const auto& f : all.items())
     if (f.severity() >= Severity::error && f.code != Code::message_missing &&

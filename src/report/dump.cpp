@@ -135,7 +135,7 @@ json header_json(ByteView bytes) {
 
 std::string value_text(const json& v) {
   if (v.is_string()) return printable(v.get<std::string>());
-  return v.dump();
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -195,7 +195,7 @@ std::string dump_text(DumpKind kind, ByteView bytes) {
     return out;
   }
   // Cache, header: the JSON, indented, is the clearest text form.
-  return out + j.dump(2) + "\n";
+  return out + j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ss::report

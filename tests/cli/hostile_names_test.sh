@@ -15,7 +15,7 @@ import os, re, shutil, sys
 one, root = sys.argv[1], sys.argv[2]
 names = [b'"../../etc"', b'"/etc/passwd"', b'"user.fred.a/b"', b'"user.FRED.sent"', b'"user.fred.SENT"',
          b'{5}\r\nx\x00y\x01z', b'"' + b'x' * 3000 + b'"', b'"user.fred.\xe2\x80\xae.evil"',
-         b'"..\\\\.."', b'"."']
+         b'"..\\\\.."', b'"."', b'{4}\r\nu\xff\xfe.']
 header = open(os.path.join(one, "cyrus.header"), "rb").read()
 for i, n in enumerate(names):
     uid = f"hostile{i:017d}"
