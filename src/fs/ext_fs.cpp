@@ -432,6 +432,99 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> backup_candidates(std::uint
 
 constexpr std::size_t kReadChunk = 1 << 20;        // bytes per ext2fs_file_read call
 constexpr std::size_t kMaxDirEntries = 16u << 20;  // guard against hostile directories
+constexpr std::size_t kMaxRuns = 4u << 20;         // runs per file (32 bytes each) at most
+
+// Turns (logical block, physical block, count) mappings, in ascending logical
+// order, into FileRuns: holes between and after them, contiguous blocks
+// merged, everything cut to the file size. Memory grows with the mappings
+// the metadata really holds, never with the size the inode claims.
+class RunBuilder {
+ public:
+  RunBuilder(std::uint64_t size, std::uint64_t block_size, std::uint64_t first_data_block,
+             std::uint64_t blocks_count, std::uint64_t evidence_size)
+      : size_(size),
+        bs_(block_size),
+        first_data_block_(first_data_block),
+        blocks_count_(blocks_count),
+        evidence_size_(evidence_size),
+        nblocks_(size / block_size + (size % block_size != 0 ? 1 : 0)) {}
+
+  // Logical blocks the file size needs; mappings at or past it are ignored.
+  std::uint64_t blocks_needed() const { return nblocks_; }
+
+  // Maps `count` logical blocks from `lblk` to physical blocks from `pblk`
+  // (unwritten: a hole, whatever pblk says). Returns why not, if the mapping
+  // overlaps the previous one or points outside the filesystem or evidence.
+  std::optional<std::string> add(std::uint64_t lblk, std::uint64_t pblk, std::uint64_t count,
+                                 bool unwritten) {
+    if (count == 0 || lblk >= nblocks_) return std::nullopt;
+    if (lblk < next_lblk_)
+      return fmt::format("file block {} is mapped twice (or out of order)", lblk);
+    count = std::min(count, nblocks_ - lblk);
+    const std::uint64_t begin = lblk * bs_;  // < size: lblk < nblocks
+    const std::uint64_t remaining = size_ - begin;
+    const std::uint64_t len = count > remaining / bs_ ? remaining : count * bs_;
+    if (lblk > next_lblk_) hole(next_lblk_ * bs_, begin - next_lblk_ * bs_);
+    next_lblk_ = lblk + count;
+    if (unwritten) {
+      hole(begin, len);
+      return std::nullopt;
+    }
+    if (pblk < first_data_block_ || pblk >= blocks_count_ || count > blocks_count_ - pblk)
+      return fmt::format(
+          "file block {} maps to blocks {}..{}, outside the filesystem (blocks {}..{}); not "
+          "followed",
+          lblk, pblk, pblk + (count - 1), first_data_block_, blocks_count_ - 1);
+    if (pblk > ByteRange::kMax / bs_ || len > ByteRange::kMax - pblk * bs_ ||
+        pblk * bs_ + len > evidence_size_)
+      return fmt::format(
+          "file block {} maps to block {}, past the end of the evidence ({} bytes); not followed",
+          lblk, pblk, evidence_size_);
+    const std::uint64_t at = pblk * bs_;
+    if (!runs_.empty()) {
+      FileRun& last = runs_.back();
+      if (last.image_offset && !last.inline_data && last.file_offset + last.length == begin &&
+          *last.image_offset + last.length == at) {
+        last.length += len;
+        return std::nullopt;
+      }
+    }
+    return push(FileRun{begin, len, at, false});
+  }
+
+  // Closes the runs with a hole from the last mapping up to the file size.
+  // Returns why the runs cannot be used, if so.
+  std::optional<std::string> finish() {
+    const std::uint64_t covered = next_lblk_ >= nblocks_ ? size_ : next_lblk_ * bs_;
+    if (covered < size_) hole(covered, size_ - covered);
+    if (too_many_) return fmt::format("more than {} runs; refusing to describe", kMaxRuns);
+    return std::nullopt;
+  }
+  std::vector<FileRun> take() { return std::move(runs_); }
+
+ private:
+  void hole(std::uint64_t at, std::uint64_t len) {
+    if (len == 0) return;
+    if (!runs_.empty() && runs_.back().hole() && runs_.back().file_offset + runs_.back().length == at) {
+      runs_.back().length += len;
+      return;
+    }
+    (void)push(FileRun{at, len, std::nullopt, false});
+  }
+  std::optional<std::string> push(FileRun r) {
+    if (runs_.size() >= kMaxRuns) {
+      too_many_ = true;
+      return fmt::format("more than {} runs; refusing to describe", kMaxRuns);
+    }
+    runs_.push_back(r);
+    return std::nullopt;
+  }
+
+  std::uint64_t size_, bs_, first_data_block_, blocks_count_, evidence_size_, nblocks_;
+  std::uint64_t next_lblk_ = 0;
+  std::vector<FileRun> runs_;
+  bool too_many_ = false;
+};
 
 // ---------------------------------------------------------------------------
 // The filesystem.
@@ -558,7 +651,169 @@ class ExtFs final : public Filesystem {
     return out;
   }
 
+  Result<std::vector<FileRun>> file_runs(NodeId id) override {
+    auto ino = to_ino(id);
+    if (!ino) return ino.problem();
+    // The whole on-disk inode: inline data may continue in its xattr area.
+    const std::size_t inode_size = EXT2_INODE_SIZE(fs_->super);
+    std::vector<std::byte> raw(std::max(inode_size, sizeof(ext2_inode_large)));
+    io_->last_unreadable.reset();
+    errcode_t e = ext2fs_read_inode_full(fs_, *ino, reinterpret_cast<ext2_inode*>(raw.data()),
+                                         static_cast<int>(inode_size));
+    if (e) return finding(Code::fs_inode_unreadable, id, ext_error(e));
+    ext2_inode_large inode{};
+    std::memcpy(&inode, raw.data(), std::min(inode_size, sizeof inode));
+    const NodeKind kind = kind_of_mode(inode.i_mode);
+    if (kind == NodeKind::symlink)
+      return finding(Code::fs_symlink_not_followed, id, "a symlink is never read");
+    if (kind != NodeKind::file)
+      return finding(Code::fs_file_unreadable, id,
+                     fmt::format("not a regular file ({})", to_string(kind)));
+    const std::uint64_t size = EXT2_I_SIZE(&inode);
+    if (size == 0) return std::vector<FileRun>{};
+    if (inode.i_flags & EXT4_INLINE_DATA_FL) return inline_runs(id, raw, inode_size, size);
+
+    RunBuilder runs(size, fs_->blocksize, fs_->super->s_first_data_block,
+                    ext2fs_blocks_count(fs_->super), io_->source->size());
+    std::optional<std::string> bad;
+    io_->last_unreadable.reset();
+    if (inode.i_flags & EXT4_EXTENTS_FL) {
+      ext2_extent_handle_t handle = nullptr;
+      e = ext2fs_extent_open2(fs_, *ino, reinterpret_cast<ext2_inode*>(&inode), &handle);
+      if (e) return finding(Code::fs_file_unreadable, id, "extent tree: " + ext_error(e));
+      struct Closer {
+        ext2_extent_handle_t h;
+        ~Closer() { ext2fs_extent_free(h); }
+      } closer{handle};
+      // Every extent covers at least one block and every node is visited at
+      // most twice; beyond that (and some slack for extents preallocated
+      // past the end of the file) the tree is damaged, maybe looping.
+      const std::uint64_t max_visits =
+          3 * std::min<std::uint64_t>(runs.blocks_needed(), 1u << 30) + 65536;
+      std::uint64_t visits = 0;
+      ext2fs_extent ext{};
+      e = ext2fs_extent_get(handle, EXT2_EXTENT_ROOT, &ext);
+      while (e == 0 && !bad) {
+        if (++visits > max_visits) {
+          bad = fmt::format("extent tree has more than {} nodes for {} blocks", max_visits,
+                            runs.blocks_needed());
+          break;
+        }
+        if ((ext.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
+            !(ext.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT)) {
+          // Past the file size: ignored (add() does), but the walk goes on,
+          // so a damaged tree's out-of-order leaf is still seen.
+          bad = runs.add(ext.e_lblk, ext.e_pblk, ext.e_len,
+                         (ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT) != 0);
+        }
+        if (!bad) e = ext2fs_extent_get(handle, EXT2_EXTENT_NEXT, &ext);
+      }
+      if (e && e != EXT2_ET_EXTENT_NO_NEXT)
+        return finding(Code::fs_file_unreadable, id, "extent tree: " + ext_error(e));
+    } else {
+      struct Walk {
+        RunBuilder* runs;
+        std::optional<std::string>* bad;
+      } walk{&runs, &bad};
+      auto cb = [](ext2_filsys, blk64_t* blocknr, e2_blkcnt_t blockcnt, blk64_t, int,
+                   void* priv) -> int {
+        auto* w = static_cast<Walk*>(priv);
+        if (blockcnt < 0) return 0;  // an indirect block (not asked for)
+        const auto lblk = static_cast<std::uint64_t>(blockcnt);
+        if (lblk >= w->runs->blocks_needed()) return BLOCK_ABORT;  // block maps go in file order
+        try {
+          *w->bad = w->runs->add(lblk, *blocknr, 1, false);
+        } catch (...) {
+          *w->bad = "out of memory";
+        }
+        return *w->bad ? BLOCK_ABORT : 0;
+      };
+      e = ext2fs_block_iterate3(fs_, *ino, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, nullptr,
+                                cb, &walk);
+      if (e && !bad) return finding(Code::fs_file_unreadable, id, "block map: " + ext_error(e));
+    }
+    if (!bad) bad = runs.finish();
+    if (bad) return finding(Code::fs_file_unreadable, id, std::move(*bad));
+    return runs.take();
+  }
+
  private:
+  // An inline_data file: the first bytes (up to 60) in i_block, the rest in
+  // the value of the in-inode xattr system.data. Both lie in the inode table.
+  Result<std::vector<FileRun>> inline_runs(NodeId id, const std::vector<std::byte>& raw,
+                                           std::size_t inode_size, std::uint64_t size) {
+    // Where the inode lies in the evidence, if that can be said.
+    std::optional<std::uint64_t> inode_at;
+    const std::uint64_t per_group = EXT2_INODES_PER_GROUP(fs_->super);
+    const std::uint64_t bs = fs_->blocksize;
+    if (per_group != 0) {
+      const auto group = static_cast<dgrp_t>((id - 1) / per_group);
+      const std::uint64_t index = (id - 1) % per_group;
+      const std::uint64_t table = ext2fs_inode_table_loc(fs_, group);
+      if (table >= fs_->super->s_first_data_block && table < ext2fs_blocks_count(fs_->super) &&
+          table <= ByteRange::kMax / bs) {
+        const ByteRange at{table * bs + index * inode_size, inode_size};
+        if (at.end() != ByteRange::kMax && at.end() <= io_->source->size()) inode_at = at.offset;
+      }
+    }
+    auto offset_in_inode = [&](std::size_t off) -> std::optional<std::uint64_t> {
+      if (!inode_at) return std::nullopt;
+      return *inode_at + off;
+    };
+    constexpr std::size_t kInBlock = sizeof(ext2_inode{}.i_block);  // 60 bytes
+    std::vector<FileRun> out;
+    const std::uint64_t first = std::min<std::uint64_t>(size, kInBlock);
+    out.push_back(FileRun{0, first, offset_in_inode(offsetof(ext2_inode, i_block)), true});
+    if (size == first) return out;
+
+    // The rest: in-inode xattr area = after the extra inode fields, a magic
+    // then entries; a value's offset counts from the first entry.
+    const std::uint64_t rest = size - first;
+    auto le16 = [&](std::size_t o) {
+      return static_cast<std::uint16_t>(std::to_integer<unsigned>(raw[o]) |
+                                        std::to_integer<unsigned>(raw[o + 1]) << 8);
+    };
+    auto le32 = [&](std::size_t o) {
+      return static_cast<std::uint32_t>(le16(o)) | static_cast<std::uint32_t>(le16(o + 2)) << 16;
+    };
+    std::string why = "no system.data attribute in the inode";
+    if (inode_size > EXT2_GOOD_OLD_INODE_SIZE + 4) {
+      const std::size_t area = EXT2_GOOD_OLD_INODE_SIZE + le16(EXT2_GOOD_OLD_INODE_SIZE + 0);
+      // i_extra_isize is the first field after the 128-byte base inode.
+      if (area + 4 <= inode_size && le32(area) == EXT2_EXT_ATTR_MAGIC) {
+        const std::size_t entries = area + 4;
+        std::size_t p = entries;
+        constexpr std::size_t kEntry = sizeof(ext2_ext_attr_entry);
+        while (p + kEntry <= inode_size && le32(p) != 0) {
+          const std::size_t name_len = std::to_integer<std::size_t>(raw[p]);
+          const unsigned name_index = std::to_integer<unsigned>(raw[p + 1]);
+          const std::size_t value_offs = le16(p + 2);
+          const std::uint32_t value_inum = le32(p + 4);
+          const std::uint32_t value_size = le32(p + 8);
+          const std::size_t next = p + ((name_len + kEntry + 3) & ~std::size_t{3});
+          if (next > inode_size) break;
+          constexpr unsigned kSystemData = 7;  // EXT4_XATTR_INDEX_SYSTEM_DATA
+          if (name_index == kSystemData && name_len == 4 &&
+              std::memcmp(raw.data() + p + kEntry, "data", 4) == 0) {
+            if (value_size < rest) {
+              why = fmt::format("system.data holds {} bytes, the file needs {} more after i_block",
+                                value_size, rest);
+              break;
+            }
+            std::optional<std::uint64_t> at;
+            if (value_inum == 0 && entries + value_offs + rest <= inode_size)
+              at = offset_in_inode(entries + value_offs);
+            out.push_back(FileRun{first, rest, at, true});
+            return out;
+          }
+          p = next;
+        }
+      }
+    }
+    return finding(Code::fs_file_unreadable, id,
+                   fmt::format("inline data: {} bytes past i_block not found: {}", rest, why));
+  }
+
   Result<ext2_ino_t> to_ino(NodeId id) const {
     if (id == 0 || id > fs_->super->s_inodes_count)
       return Finding{

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,24 @@ struct Entry {
   std::string name;
   NodeId id = 0;
   NodeKind kind = NodeKind::other;  // from the directory entry's file type (or a stat)
+};
+
+// Where a stretch of a file's bytes lies in the evidence (provenance: image
+// offset → inode → file offset). A file is described by runs sorted by
+// file_offset that cover [0, size) exactly, with no gap and no overlap.
+struct FileRun {
+  std::uint64_t file_offset = 0;
+  std::uint64_t length = 0;
+  // Where these bytes start in the evidence; the `length` bytes there are the
+  // file's bytes. nullopt: a hole (reads as zeros; also unwritten extents), an
+  // inline run whose place could not be computed, or a directory tree (whose
+  // evidence is the tree, not an image).
+  std::optional<std::uint64_t> image_offset;
+  // The bytes lie inside the inode (ext4 inline_data), not in data blocks.
+  bool inline_data = false;
+
+  bool hole() const { return !image_offset && !inline_data; }
+  friend bool operator==(const FileRun&, const FileRun&) = default;
 };
 
 // What `probe` reports about a filesystem.
@@ -82,6 +101,16 @@ class Filesystem {
   // For metadata-sized files (cyrus.header, cyrus.index, imapd.conf...).
   virtual Result<std::vector<std::byte>> read(NodeId id, std::uint64_t offset,
                                               std::uint64_t max_len) = 0;
+  // A regular file's bytes as runs of the evidence (see FileRun), from the
+  // file's metadata only: no file data is read. ext: physical block × block
+  // size, contiguous blocks merged, the last run cut to the file size; holes
+  // and unwritten extents as runs without image_offset; inline data as runs
+  // inside the inode table. A directory tree: one run [0, size) with no
+  // image_offset (nothing below the tree can be named). An empty file has no
+  // runs. A mapping that points outside the filesystem or the evidence, or
+  // that overlaps itself, is a Finding (fs.file-unreadable) naming the
+  // block; nothing is followed there.
+  virtual Result<std::vector<FileRun>> file_runs(NodeId id) = 0;
 
   // Walks `path` component by component from the root through list(); never
   // follows a symlink (a symlink component gives fs.symlink-not-followed).

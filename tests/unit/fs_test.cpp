@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "evidence/source.hpp"
 #include "fs/filesystem.hpp"
 
 using namespace ss;
@@ -146,11 +148,13 @@ struct Images {
   }
 
   stdfs::path make(const std::string& type, const std::string& name, const std::string& extra = {},
-                   const std::string& size = "16M") {
+                   const std::string& size = "16M", const stdfs::path& from_tree = {}) {
     stdfs::path img = dir.path() / (name + ".img");
     stdfs::path log = dir.path() / (name + ".log");
     stdfs::path from = tree;
-    if (size != "16M") {  // too small for big.bin: a tree of small files
+    if (!from_tree.empty()) {
+      from = from_tree;
+    } else if (size != "16M") {  // too small for big.bin: a tree of small files
       from = dir.path() / (name + "-tree");
       stdfs::create_directories(from / "nested" / "dir");
       spit(from / "hello.txt", kHello);
@@ -788,8 +792,21 @@ int walk(fs::Filesystem& f, fs::NodeId dir, int depth, int& budget) {
     if (!node.ok()) continue;
     if (e.kind == fs::NodeKind::directory && node->kind == fs::NodeKind::directory)
       seen += walk(f, e.id, depth + 1, budget);
-    else if (node->kind == fs::NodeKind::file)
+    else if (node->kind == fs::NodeKind::file) {
       (void)f.read(e.id, 0, 1u << 20);
+      auto runs = f.file_runs(e.id);
+      if (runs.ok()) {  // whatever the damage: sorted, no gap, exactly the size
+        std::uint64_t at = 0;
+        for (const auto& r : *runs) {
+          CHECK(r.file_offset == at);
+          CHECK(r.length > 0);
+          at += r.length;
+        }
+        CHECK(at == node->size);
+      } else {
+        CHECK(runs.problem().severity() >= Severity::damage);
+      }
+    }
   }
   return seen;
 }
@@ -825,4 +842,406 @@ TEST_CASE("ext: random damage to the metadata never crashes") {
     walk(**r, (*r)->root(), 0, budget);
   }
   MESSAGE(opened << " of " << seeds << " damaged images opened");
+}
+
+// ---------------------------------------------------------------------------
+// file_runs: where a file's bytes lie in the evidence.
+
+namespace {
+
+std::string find_tool(const char* name) {
+  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/"}) {
+    std::string p = std::string(dir) + name;
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return name;
+}
+
+// Writes `data` at each offset of `parts` into a file of `size` bytes; what
+// is not written is a hole (the tree lives on a filesystem with holes).
+void spit_sparse(const stdfs::path& p, std::uint64_t size,
+                 const std::vector<std::pair<std::uint64_t, std::string>>& parts) {
+  {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    for (const auto& [at, data] : parts) {
+      out.seekp(static_cast<std::streamoff>(at));
+      out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    }
+  }
+  stdfs::resize_file(p, size);
+}
+
+std::string sparse_content(std::uint64_t size,
+                           const std::vector<std::pair<std::uint64_t, std::string>>& parts) {
+  std::string s(size, '\0');
+  for (const auto& [at, data] : parts) s.replace(at, data.size(), data);
+  return s;
+}
+
+const std::vector<std::pair<std::uint64_t, std::string>> kSparseParts = {
+    {0, pattern(100, 'h')}, {65536, pattern(3000, 'm')}, {140000, pattern(5000, 't')}};
+constexpr std::uint64_t kSparseSize = 300000;  // a hole after the last part too
+const std::string k100 = pattern(100, 'i');    // inline: 60 bytes in i_block, 40 in system.data
+const std::string k2000 = pattern(2000, 'x');  // too big for the inode
+
+// Images made for file_runs: holes (ext4 and ext2) and inline data.
+struct RunImages {
+  stdfs::path tree = images().dir.path() / "runs-tree";
+  stdfs::path inline_tree = images().dir.path() / "runs-inline-tree";
+  stdfs::path sparse4, sparse2, inline4;
+
+  RunImages() {
+    stdfs::create_directories(tree);
+    spit_sparse(tree / "sparse", kSparseSize, kSparseParts);
+    spit_sparse(tree / "allhole", 50000, {});
+    spit(tree / "hello.txt", kHello);
+    stdfs::create_directories(inline_tree);
+    spit(inline_tree / "hello.txt", kHello);
+    spit(inline_tree / "exact60", pattern(60, 's'));
+    spit(inline_tree / "k100", k100);
+    spit(inline_tree / "k2000", k2000);
+    auto& im = images();
+    sparse4 = im.make("ext4", "runs-sparse4", {}, "4M", tree);
+    sparse2 = im.make("ext2", "runs-sparse2", {}, "4M", tree);
+    inline4 = im.make("ext4", "runs-inline", "-O inline_data", "4M", inline_tree);
+  }
+};
+
+RunImages& run_images() {
+  static RunImages r;
+  return r;
+}
+
+// The runs of `path` must be sorted, gapless, cover exactly `want`, and the
+// evidence bytes at each run's image offset (zeros for a hole) must be
+// exactly the file's bytes there. Returns the runs.
+std::vector<fs::FileRun> check_runs(fs::Filesystem& f, const stdfs::path& img,
+                                    const std::string& path, const std::string& want) {
+  CAPTURE(img);
+  CAPTURE(path);
+  auto id = f.lookup(path);
+  REQUIRE(id.ok());
+  auto runs = f.file_runs(*id);
+  REQUIRE_MESSAGE(runs.ok(), (runs.ok() ? "" : runs.problem().describe()));
+  auto src = evidence::open_image(img.string());
+  REQUIRE(src.ok());
+  std::uint64_t at = 0;
+  for (const auto& r : *runs) {
+    CAPTURE(r.file_offset);
+    REQUIRE(r.file_offset == at);
+    REQUIRE(r.length > 0);
+    REQUIRE(r.file_offset + r.length <= want.size());
+    const std::string expected = want.substr(r.file_offset, r.length);
+    if (r.image_offset) {
+      std::string got(r.length, '\0');
+      auto n = (*src)->read_at(*r.image_offset,
+                               std::span(reinterpret_cast<std::byte*>(got.data()), got.size()));
+      REQUIRE(n.ok());
+      REQUIRE(*n == r.length);
+      CHECK(got == expected);
+    } else {
+      CHECK_FALSE(r.inline_data);  // every inline run here has its place
+      CHECK(expected == std::string(r.length, '\0'));
+    }
+    at += r.length;
+  }
+  CHECK(at == want.size());
+  return std::move(runs).value();
+}
+
+std::size_t holes_in(const std::vector<fs::FileRun>& runs) {
+  return static_cast<std::size_t>(
+      std::count_if(runs.begin(), runs.end(), [](const fs::FileRun& r) { return r.hole(); }));
+}
+
+}  // namespace
+
+TEST_CASE("ext: file_runs name the evidence bytes of every file (extents, block maps)") {
+  auto& im = images();
+  for (const auto& img : {im.ext4, im.ext3, im.ext2}) {
+    CAPTURE(img);
+    auto f = open_ok(img);
+    CHECK(check_runs(*f, img, "hello.txt", kHello).size() == 1);
+    check_runs(*f, img, "exact1024", k1024);
+    check_runs(*f, img, "exact4097", k4097);
+    check_runs(*f, img, "nested/dir/deep.txt", kDeep);
+    CHECK(check_runs(*f, img, "empty", "").empty());
+    auto big = check_runs(*f, img, "big.bin", kBig);
+    CHECK(holes_in(big) == 0);
+    if (img != im.ext4) {
+      // 10 MiB of 1 KiB blocks: direct, indirect and double indirect
+      // blocks; the map's own blocks sit between the data and are skipped.
+      CHECK(big.size() > 1);
+    }
+    MESSAGE(img.filename().string() << ": big.bin in " << big.size() << " runs");
+
+    auto link = f->lookup("");
+    REQUIRE(link.ok());
+    auto entries = f->list(*link);
+    REQUIRE(entries.ok());
+    auto sl = f->file_runs(entry_named(*entries, "link")->id);
+    REQUIRE_FALSE(sl.ok());
+    CHECK(sl.problem().code == Code::fs_symlink_not_followed);
+    auto dir = f->file_runs(*f->lookup("nested"));
+    REQUIRE_FALSE(dir.ok());
+    CHECK(dir.problem().code == Code::fs_file_unreadable);
+    auto none = f->file_runs(0);
+    REQUIRE_FALSE(none.ok());
+    f.reset();
+    CHECK(unchanged(img));
+  }
+}
+
+TEST_CASE("ext: file_runs of sparse files give the holes as runs without an image offset") {
+  auto& ri = run_images();
+  const std::string sparse = sparse_content(kSparseSize, kSparseParts);
+  for (const auto& img : {ri.sparse4, ri.sparse2}) {
+    CAPTURE(img);
+    auto f = open_ok(img);
+    auto runs = check_runs(*f, img, "sparse", sparse);
+    // Data, hole, data, hole, data, hole up to the size.
+    CHECK(holes_in(runs) >= 3);
+    CHECK(runs.back().hole());
+    CHECK(runs.front().image_offset.has_value());
+    auto all = check_runs(*f, img, "allhole", std::string(50000, '\0'));
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].hole());
+    check_runs(*f, img, "hello.txt", kHello);
+    f.reset();
+    CHECK(unchanged(img));
+  }
+}
+
+TEST_CASE("ext: file_runs of inline data lie in the inode table") {
+  auto& ri = run_images();
+  auto f = open_ok(ri.inline4);
+  auto hello = check_runs(*f, ri.inline4, "hello.txt", kHello);
+  REQUIRE(hello.size() == 1);
+  CHECK(hello[0].inline_data);
+  auto sixty = check_runs(*f, ri.inline4, "exact60", pattern(60, 's'));
+  REQUIRE(sixty.size() == 1);
+  CHECK(sixty[0].inline_data);
+  // 60 bytes in i_block, the rest in the in-inode attribute system.data.
+  auto k100runs = check_runs(*f, ri.inline4, "k100", k100);
+  REQUIRE(k100runs.size() == 2);
+  CHECK(k100runs[0].inline_data);
+  CHECK(k100runs[1].inline_data);
+  CHECK(k100runs[0].length == 60);
+  auto big = check_runs(*f, ri.inline4, "k2000", k2000);
+  REQUIRE(big.size() == 1);
+  CHECK_FALSE(big[0].inline_data);
+  f.reset();
+  CHECK(unchanged(ri.inline4));
+}
+
+TEST_CASE("ext: file_runs never follow a block outside the filesystem or the evidence") {
+  auto& im = images();
+  // A block pointer far past the end of the filesystem.
+  auto img = im.damaged(im.ext2, "runs-wild-block.img", [](std::string&) {});
+  const std::string cmd = find_tool("debugfs") + " -w -R 'sif hello.txt block[0] 99999999' " +
+                          img.string() + " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  remember(img);
+  {
+    auto f = open_ok(img);
+    auto id = f->lookup("hello.txt");
+    REQUIRE(id.ok());
+    auto runs = f->file_runs(*id);
+    REQUIRE_FALSE(runs.ok());
+    CHECK(runs.problem().code == Code::fs_file_unreadable);
+    CHECK(runs.problem().place.find("inode") != std::string::npos);
+    CHECK(runs.problem().detail.find("outside the filesystem") != std::string::npos);
+    MESSAGE(runs.problem().describe());
+    check_runs(*f, img, "exact1024", k1024);  // the others are untouched
+  }
+  CHECK(unchanged(img));
+
+  // big.bin runs past the end of an image cut in half.
+  auto half = im.damaged(im.ext2, "runs-half.img", [](std::string& b) { b.resize(b.size() / 2); });
+  auto r = fs::open_evidence(half.string());
+  REQUIRE(r.ok());
+  auto id = (*r)->lookup("big.bin");
+  REQUIRE(id.ok());
+  auto runs = (*r)->file_runs(*id);
+  REQUIRE_FALSE(runs.ok());
+  CHECK(runs.problem().code == Code::fs_file_unreadable);
+  MESSAGE(runs.problem().describe());
+  r = Finding{Code::evidence_empty, "", ""};
+  CHECK(unchanged(half));
+}
+
+TEST_CASE("tree: file_runs is one run without an image offset") {
+  auto& im = images();
+  auto r = fs::open_tree(im.tree.string());
+  REQUIRE(r.ok());
+  auto& f = **r;
+  auto id = f.lookup("exact4097");
+  REQUIRE(id.ok());
+  auto runs = f.file_runs(*id);
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 1);
+  CHECK((*runs)[0] == fs::FileRun{0, k4097.size(), std::nullopt, false});
+  auto empty = f.file_runs(*f.lookup("empty"));
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
+  auto entries = f.list(f.root());
+  REQUIRE(entries.ok());
+  auto link = f.file_runs(entry_named(*entries, "link")->id);
+  REQUIRE_FALSE(link.ok());
+  CHECK(link.problem().code == Code::fs_symlink_not_followed);
+  auto dir = f.file_runs(*f.lookup("nested"));
+  REQUIRE_FALSE(dir.ok());
+  CHECK(dir.problem().code == Code::fs_file_unreadable);
+}
+
+// ---------------------------------------------------------------------------
+// tree: kept directory descriptors never outlive the place they were opened at.
+
+namespace {
+
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for (const auto& e : stdfs::directory_iterator("/proc/self/fd")) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("tree: a directory renamed or moved out after use is not read through") {
+  TempDir tmp;
+  stdfs::path root = tmp.path() / "spool";
+  stdfs::create_directories(root / "a" / "b" / "c");
+  spit(root / "a" / "b" / "c" / "msg", kDeep);
+  stdfs::create_directories(tmp.path() / "outside");
+  auto r = fs::open_tree(root.string());
+  REQUIRE(r.ok());
+  auto& f = **r;
+  CHECK(read_path(f, "a/b/c/msg") == kDeep);
+  auto id = f.lookup("a/b/c/msg");
+  auto c = f.lookup("a/b/c");
+  REQUIRE(id.ok());
+  REQUIRE(c.ok());
+
+  // Renamed inside the tree: the old path is gone.
+  stdfs::rename(root / "a" / "b", root / "a" / "b2");
+  auto rd = f.read(*id, 0, 100);
+  REQUIRE_FALSE(rd.ok());
+  CHECK(rd.problem().code == Code::fs_path_not_found);
+  auto st = f.stat(*id);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.problem().code == Code::fs_path_not_found);
+  auto ls = f.list(*c);
+  REQUIRE_FALSE(ls.ok());
+  CHECK(ls.problem().code == Code::fs_path_not_found);
+  stdfs::rename(root / "a" / "b2", root / "a" / "b");
+  auto back = f.read(*id, 0, 100);
+  REQUIRE(back.ok());
+  CHECK(as_string(*back) == kDeep);
+
+  // Moved out of the tree: what it holds is outside now and never read.
+  stdfs::rename(root / "a" / "b", tmp.path() / "outside" / "b");
+  rd = f.read(*id, 0, 100);
+  REQUIRE_FALSE(rd.ok());
+  CHECK(rd.problem().code == Code::fs_path_not_found);
+  ls = f.list(*c);
+  REQUIRE_FALSE(ls.ok());
+  // ... nor through a symlink put in its place.
+  stdfs::create_symlink(tmp.path() / "outside" / "b", root / "a" / "b");
+  rd = f.read(*id, 0, 100);
+  REQUIRE_FALSE(rd.ok());
+  CHECK(rd.problem().code == Code::fs_symlink_not_followed);
+  st = f.stat(*id);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.problem().code == Code::fs_symlink_not_followed);
+
+  // The root moved with everything in it: still the same tree.
+  stdfs::remove(root / "a" / "b");
+  stdfs::rename(tmp.path() / "outside" / "b", root / "a" / "b");
+  CHECK(read_path(f, "a/b/c/msg") == kDeep);
+  stdfs::rename(root, tmp.path() / "spool2");
+  auto moved = f.read(*id, 0, 100);
+  REQUIRE(moved.ok());
+  CHECK(as_string(*moved) == kDeep);
+}
+
+TEST_CASE("tree: a file replaced after it was seen is not read as if it were the same") {
+  TempDir tmp;
+  stdfs::path root = tmp.path() / "spool";
+  stdfs::create_directories(root / "box");
+  spit(root / "box" / "1.", kHello);
+  spit(root / "box" / "2.", kHello);
+  spit(root / "box" / "3.", kHello);
+  auto r = fs::open_tree(root.string());
+  REQUIRE(r.ok());
+  auto& f = **r;
+  auto box = f.lookup("box");
+  REQUIRE(box.ok());
+  auto entries = f.list(*box);
+  REQUIRE(entries.ok());
+  const fs::NodeId one = entry_named(*entries, "1.")->id;
+  const fs::NodeId two = entry_named(*entries, "2.")->id;
+  const fs::NodeId three = entry_named(*entries, "3.")->id;
+
+  // Replaced by another file (a new inode).
+  spit(root / "box" / "new", kDeep);
+  stdfs::rename(root / "box" / "new", root / "box" / "1.");
+  auto rd = f.read(one, 0, 100);
+  REQUIRE_FALSE(rd.ok());
+  CHECK(rd.problem().code == Code::fs_file_unreadable);
+  CHECK(rd.problem().detail.find("changed") != std::string::npos);
+  REQUIRE(f.stat(one).ok());  // seen again: now that file is read
+  rd = f.read(one, 0, 100);
+  REQUIRE(rd.ok());
+  CHECK(as_string(*rd) == kDeep);
+
+  // Replaced by a FIFO: opened without blocking, never read.
+  stdfs::remove(root / "box" / "2.");
+  REQUIRE(::mkfifo((root / "box" / "2.").c_str(), 0600) == 0);
+  rd = f.read(two, 0, 100);
+  REQUIRE_FALSE(rd.ok());
+  CHECK(rd.problem().code == Code::fs_file_unreadable);
+
+  // Replaced by a symlink to something outside.
+  spit(tmp.path() / "secret", "secret\n");
+  stdfs::remove(root / "box" / "3.");
+  stdfs::create_symlink(tmp.path() / "secret", root / "box" / "3.");
+  rd = f.read(three, 0, 100);
+  REQUIRE_FALSE(rd.ok());
+  CHECK(rd.problem().code == Code::fs_symlink_not_followed);
+}
+
+TEST_CASE("tree: more directories than descriptors kept; every file still reads right") {
+  TempDir tmp;
+  stdfs::path root = tmp.path() / "spool";
+  constexpr int kDirs = 300;  // more than the 256 descriptors kept
+  for (int i = 0; i < kDirs; ++i) {
+    stdfs::path d = root / ("d" + std::to_string(i)) / "x";
+    stdfs::create_directories(d);
+    spit(d / "msg", "message " + std::to_string(i) + "\n");
+  }
+  const std::size_t fds_before = open_fds();
+  {
+    auto r = fs::open_tree(root.string());
+    REQUIRE(r.ok());
+    auto& f = **r;
+    std::vector<fs::NodeId> ids;
+    for (int i = 0; i < kDirs; ++i) {
+      auto id = f.lookup("d" + std::to_string(i) + "/x/msg");
+      REQUIRE(id.ok());
+      ids.push_back(*id);
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int k = 0; k < kDirs; ++k) {
+        const int i = pass == 0 ? k : kDirs - 1 - k;
+        auto got = f.read(ids[static_cast<std::size_t>(i)], 0, 100);
+        REQUIRE(got.ok());
+        CHECK(as_string(*got) == "message " + std::to_string(i) + "\n");
+      }
+      CHECK(open_fds() <= fds_before + 1 + 256);  // the root and the cache
+    }
+  }
+  CHECK(open_fds() == fds_before);  // all closed with the filesystem
 }
