@@ -152,7 +152,16 @@ void fileobject(Xml& x, const salvage::ManifestEntry& e, const std::vector<Evide
     if (auto t = xml_time(*e.internaldate); !t.empty()) x.text("mtime", t);
   if (read && e.size) {
     x.open("byte_runs");
-    x.empty("byte_run", fmt::format(" file_offset=\"0\" len=\"{}\"", *e.size));
+    if (e.runs.empty()) {
+      x.empty("byte_run", fmt::format(" file_offset=\"0\" len=\"{}\"", *e.size));
+    } else {
+      for (const auto& r : e.runs)
+        x.empty("byte_run",
+                r.image_offset ? fmt::format(" file_offset=\"{}\" img_offset=\"{}\" len=\"{}\"",
+                                             r.file_offset, *r.image_offset, r.length)
+                               : fmt::format(" file_offset=\"{}\" len=\"{}\"", r.file_offset,
+                                             r.length));
+    }
     x.close("byte_runs");
   }
   if (read) x.text("hashdigest", e.sha1, attr("type", "sha1"));

@@ -20,6 +20,17 @@ std::string iso_utc(std::int64_t t) {
   return buf;
 }
 
+// Byte runs of the source file: file offset, length, and where they lie in
+// the evidence image (null for a hole, or for a directory-tree evidence).
+json runs_json(const std::vector<fs::FileRun>& runs) {
+  json arr = json::array();
+  for (const auto& r : runs)
+    arr.push_back({{"file_offset", r.file_offset},
+                   {"len", r.length},
+                   {"img_offset", r.image_offset ? json(*r.image_offset) : json(nullptr)}});
+  return arr;
+}
+
 json stranded_left_out(const salvage::SalvageResult& r) {
   std::map<std::string, std::uint64_t> by_mailbox;
   std::uint64_t n = 0;
@@ -59,7 +70,8 @@ json manifest_line(const salvage::ManifestEntry& e, const std::vector<EvidenceVi
              {{"evidence", e.fs_index < ev.size() ? ev[e.fs_index].path : std::string()},
               {"dir", e.source_dir},
               {"file", e.size || e.inode ? fmt::format("{}.", e.uid) : std::string()},
-              {"inode", e.inode}}},
+              {"inode", e.inode},
+              {"byte_runs", runs_json(e.runs)}}},
             {"maildir", e.maildir},
             {"file", e.output}};
   if (!e.cache_envelope.empty()) j["cache_envelope"] = e.cache_envelope;

@@ -293,6 +293,10 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
       e.recno = mv.recno;
       e.expunged = mv.expunged;
       if (mv.sha1) e.sha1 = to_hex(*mv.sha1);
+      if (mv.has_file) {
+        if (auto runs = fs.file_runs(mv.node)) e.runs = std::move(runs).value();
+        else res.findings.add(runs.problem());
+      }
       if (mv.has_file) e.size = mv.file_size;
       const validate::RecordVerdict* rv = mv.recno ? by_recno[*mv.recno] : nullptr;
       e.record_integrity = rv ? std::string(validate::to_string(rv->integrity)) : "none";

@@ -45,6 +45,7 @@ struct ManifestEntry {
   std::size_t fs_index = 0;
   std::string source_dir;
   std::uint64_t inode = 0;
+  std::vector<fs::FileRun> runs;  // where the file's bytes lie in the evidence
   bool in_deleted_mailbox = false;
   // What the record says (absent for a file no record claims)
   std::optional<std::uint32_t> recno;

@@ -181,6 +181,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.has_file = true;
     mv.file_size = file.size;
     mv.inode = file.inode;
+    mv.node = file.id;
     mv.mtime = file.mtime;
     mv.sha1 = sha_of(file, rec);
 
@@ -243,6 +244,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.has_file = true;
     mv.file_size = f.size;
     mv.inode = f.inode;
+    mv.node = f.id;
     mv.mtime = f.mtime;
     mv.sha1 = sha_of(f, nullptr);
     mv.state = MessageState::no_record;

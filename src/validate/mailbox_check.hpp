@@ -43,6 +43,7 @@ struct MessageVerdict {
   bool has_file = false;
   std::uint64_t file_size = 0;
   std::uint64_t inode = 0;
+  fs::NodeId node = 0;                 // the file in its Filesystem
   std::int64_t mtime = 0;              // of the file
   std::optional<Sha1> sha1;            // of the file, when read
   MessageState state = MessageState::unverified;

@@ -30,6 +30,7 @@ def main():
             if not p.startswith(os.path.realpath(out) + os.sep):
                 problems.append(f"{key}: output {e['file']} escapes OUT")
     n = 0
+    n_runs_proven = 0
     for m in truth["mailboxes"]:
         for t in m["messages"]:
             if t["uid"] not in m["message_files"]:
@@ -51,6 +52,20 @@ def main():
                 problems.append(f"{key}: internaldate {e['internaldate']}, truth {t['internaldate']}")
             if int(os.stat(path).st_mtime) != t["internaldate"]:
                 problems.append(f"{key}: file mtime is not the internal date")
+            # Provenance: the image bytes at the recorded byte runs are the message.
+            runs = e["source"].get("byte_runs", [])
+            if runs and all(r["img_offset"] is not None for r in runs):
+                with open(e["source"]["evidence"], "rb") as img:
+                    blob = b""
+                    for r in runs:
+                        img.seek(r["img_offset"])
+                        blob += img.read(r["len"])
+                if hashlib.sha1(blob).hexdigest() != t["sha1"]:
+                    problems.append(f"{key}: the bytes at the recorded image offsets are not the message")
+                else:
+                    n_runs_proven += 1
+            elif os.path.isfile(e["source"]["evidence"]):
+                problems.append(f"{key}: no image byte runs recorded")
             got_flags = sorted(e["flags"] + e["keywords"])
             want_flags = sorted(f for f in t["flags"] if f != "\\Recent")
             # \Seen of a shared mailbox is per user (the admin's seen db), not in the index.
@@ -69,7 +84,8 @@ def main():
         problems.append(f"report counts {tot['messages']} messages, manifest has {len(entries)}")
     for p in problems:
         print("  " + p)
-    print(f"  {n} truth messages, {len(entries)} manifest lines, {len(problems)} problems")
+    print(f"  {n} truth messages ({n_runs_proven} found again at their image byte runs), "
+          f"{len(entries)} manifest lines, {len(problems)} problems")
     return 1 if problems or n == 0 else 0
 
 

@@ -67,9 +67,13 @@ for n, (fo, m) in enumerate(zip(fos, manifest), 1):
     mt = fo.find(D + "mtime")
     if (mt.text if mt is not None else None) != m["internaldate_utc"]:
         bad.append(f"{where}: mtime {mt.text if mt is not None else None}")
-    for br in fo.iter(D + "byte_run"):
-        if br.get("img_offset") is not None: bad.append(f"{where}: img_offset is not tracked yet")
-        if m["size"] is not None and br.get("len") != str(m["size"]): bad.append(f"{where}: byte_run len")
+    runs = [(int(br.get("file_offset")), int(br.get("len")),
+             int(br.get("img_offset")) if br.get("img_offset") is not None else None)
+            for br in fo.iter(D + "byte_run")]
+    want_runs = [(r["file_offset"], r["len"], r["img_offset"]) for r in m["source"].get("byte_runs", [])]
+    if runs and want_runs and runs != want_runs: bad.append(f"{where}: byte_runs differ from the manifest")
+    if runs and m["size"] is not None and sum(r[1] for r in runs) != m["size"]:
+        bad.append(f"{where}: byte_run lengths do not add up to the size")
 print("\n".join(bad[:20]))
 print(f"{len(fos)} fileobjects")
 sys.exit(1 if bad else 0)
