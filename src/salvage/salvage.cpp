@@ -17,6 +17,8 @@
 #include "salvage/maildir.hpp"
 #include "spool/cache_file.hpp"
 #include "spool/index_file.hpp"
+#include "spool/seen_db.hpp"
+#include "spool/sync_log.hpp"
 #include "validate/mailbox_check.hpp"
 
 namespace ss::salvage {
@@ -185,6 +187,53 @@ std::string envelope_of(fs::Filesystem& fs, const spool::Mailbox& m, const ix::R
   return std::string(rec->items[static_cast<std::size_t>(spool::cache::Item::envelope)].chars());
 }
 
+// \Seen for index versions before 12 lives only in the owner's seen db.
+// Returns the owner's state for this mailbox, with where it came from.
+struct SeenLookup {
+  std::optional<spool::SeenState> state;
+  std::string source;  // provenance text
+};
+
+SeenLookup owner_seen(const std::vector<fs::Filesystem*>& fss, const spool::SpoolDiscovery& disc,
+                      const spool::Mailbox& m, Findings& findings) {
+  SeenLookup out;
+  auto owner = spool::mailbox_owner(m.name);
+  if (!owner || m.uniqueid.empty() || !disc.config.configdirectory_in_evidence) {
+    out.source = "\\Seen unknown: this index version has no \\Seen bit and the mailbox has no "
+                 "owner, uniqueid or config directory to find a seen db by";
+    return out;
+  }
+  spool::SeenDbQuery q;
+  q.userid = *owner;
+  q.fulldirhash = disc.config.fulldirhash;
+  for (auto* fs : fss) {
+    Findings local;
+    auto paths = spool::find_seen_db(*fs, *disc.config.configdirectory_in_evidence, q, local);
+    if (paths.empty()) continue;
+    auto db = spool::read_seen_db(*fs, paths[0].path);
+    if (!db) {
+      findings.add(db.problem());
+      continue;
+    }
+    findings.append(db->findings);
+    auto st = db->for_mailbox(m.uniqueid);
+    if (!st) break;
+    if (!st->cyrus_valid) {
+      out.source = fmt::format("\\Seen not set: the seen db entry's uid set is not a valid "
+                               "sequence; Cyrus read it as empty ({})", st->issue);
+      return out;
+    }
+    out.source = fmt::format("\\Seen from the seen db of user \"{}\" ({}, entry {}: uid set "
+                             "\"{}\"); this index version has no \\Seen bit",
+                             *owner, paths[0].path, m.uniqueid, st->seen.to_string());
+    out.state = std::move(st);
+    return out;
+  }
+  out.source = fmt::format("\\Seen unknown: this index version has no \\Seen bit and no seen db "
+                           "entry was found for user \"{}\"", *owner);
+  return out;
+}
+
 }  // namespace
 
 Status prepare_out(const std::string& out, const std::vector<std::string>& evidence_paths) {
@@ -277,6 +326,9 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
     if (check.header)
       for (const auto& f : check.header->user_flags) keyword_names.push_back(f.value_or(""));
     bool keywords_file = false;
+    std::optional<SeenLookup> seen;  // for index versions before 12, looked up once
+    if (check.index.contents && minor < 12 && sum.selected)
+      seen = owner_seen(filesystems, disc, m, res.findings);
 
     for (const auto& mv : check.messages) {
       ManifestEntry e;
@@ -316,9 +368,11 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
             e.keywords.push_back(bit < keyword_names.size() && !keyword_names[bit].empty()
                                      ? keyword_names[bit]
                                      : fmt::format("$unnamed-flag-{}", bit));
-        e.flags_source = minor >= 12 ? from
-                                     : from + "; \\Seen of this index version lives in the seen "
-                                              "db, which is not read yet";
+        e.flags_source = from;
+        if (minor < 12 && seen) {
+          if (seen->state && seen->state->is_seen(mv.uid)) e.flags.emplace_back("\\Seen");
+          e.flags_source = from + "; " + seen->source;
+        }
       } else if (mv.has_file) {
         e.internaldate = mv.mtime;
         e.internaldate_source = "file mtime (no index record; Cyrus 2.4+ sets it to the internal date)";
