@@ -318,8 +318,6 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
     res.findings.append(check.findings);
     res.bytes_hashed += check.bytes_hashed;
 
-    std::map<std::uint32_t, const validate::RecordVerdict*> by_recno;
-    for (const auto& v : check.index.records) by_recno[v.record.recno] = &v;
     const std::uint32_t minor = check.index.contents ? check.index.contents->header.minor : 0;
     const auto* layout = ix::layout_for(minor);
     std::vector<std::string> keyword_names;  // by slot
@@ -350,11 +348,13 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
         else res.findings.add(runs.problem());
       }
       if (mv.has_file) e.size = mv.file_size;
-      const validate::RecordVerdict* rv = mv.recno ? by_recno[*mv.recno] : nullptr;
+      const validate::RecordVerdict* rv = mv.record ? &check.index.records[*mv.record] : nullptr;
       e.record_integrity = rv ? std::string(validate::to_string(rv->integrity)) : "none";
       if (rv) {
         const auto& r = rv->record;
-        std::string from = fmt::format("index record ({})", e.record_integrity);
+        std::string from = fmt::format("{} record ({})",
+                                       rv->from_expunge ? "cyrus.expunge" : "index",
+                                       e.record_integrity);
         if (!r.guid_is_zero() && r.has_guid) e.guid = to_hex(r.guid);
         if (!e.size) e.size = r.values.get(ix::RecordField::size);
         if (auto raw = r.values.get(ix::RecordField::internaldate)) {

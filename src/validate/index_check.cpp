@@ -385,7 +385,7 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
       for (auto& fx : crc_corrections(unit)) {
         Record c = ix::decode_record(l, ByteView(fx.corrected), r.recno, r.file_offset);
         c.past_num_records = r.past_num_records;
-        if (range_checks(l, hp, c, ctx, nullptr) && c.uid() > prev_uid) {
+        if (range_checks(l, hp, c, ctx, nullptr) && (ctx.unsorted || c.uid() > prev_uid)) {
           v.candidates.push_back(c);
           v.flipped_bits = fx.bits;
         }
@@ -414,7 +414,8 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
       if (!v.range_ok) v.integrity = Integrity::damaged;
     }
     const Record& cur = v.record;
-    if (cur.uid() != 0 && cur.uid() <= prev_uid && v.integrity != Integrity::damaged) {
+    if (!ctx.unsorted && cur.uid() != 0 && cur.uid() <= prev_uid &&
+        v.integrity != Integrity::damaged) {
       out.findings.add(Code::record_uid_order, place_of(ctx, cur),
                        fmt::format("uid {} after uid {}", cur.uid(), prev_uid));
       v.integrity = Integrity::damaged;

@@ -34,6 +34,7 @@ struct IndexContext {
   std::string place;                            // names the index file for findings
   std::optional<ByteView> cache;                // cyrus.cache bytes, when present
   std::optional<std::bitset<128>> named_flags;  // user-flag slots with a name in cyrus.header
+  bool unsorted = false;  // 2.3 cyrus.expunge: records are in no uid order
 };
 
 enum class Integrity {
@@ -52,6 +53,7 @@ struct RecordVerdict {
   // (each a corrected record); mailbox_check accepts one whose GUID matches.
   std::vector<spool::index::Record> candidates;
   bool range_ok = true;
+  bool from_expunge = false;  // read from 2.3's cyrus.expunge, not cyrus.index
 };
 
 struct IndexCheck {

@@ -115,6 +115,19 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     if (!cache_bytes && out.index.contents && !out.index.contents->records.empty())
       out.findings.add(Code::cache_missing, where, {});
   }
+  // 2.3 delayed expunge: expunged records live in cyrus.expunge, in the same
+  // format as that version's index, in no uid order.
+  if (auto expunge_bytes = read_meta(fs, m.dir, "cyrus.expunge", out.findings)) {
+    IndexContext ectx = ctx;
+    ectx.place = fmt::format("{} cyrus.expunge", where);
+    ectx.unsorted = true;
+    auto ex = check_index(ByteView(*expunge_bytes), ectx);
+    out.findings.append(ex.findings);
+    for (auto& v : ex.records) {
+      v.from_expunge = true;
+      out.index.records.push_back(std::move(v));
+    }
+  }
 
   // Message files in the directory.
   Findings list_findings;
@@ -144,13 +157,16 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
 
   const bool have_guids = out.index.contents && out.index.contents->header.minor >= 10;
   std::map<std::uint32_t, bool> seen_uid;
-  for (auto& v : out.index.records) {
+  for (std::size_t ri = 0; ri < out.index.records.size(); ++ri) {
+    auto& v = out.index.records[ri];
     MessageVerdict mv;
     const ix::Record* rec = &v.record;
     mv.uid = rec->uid();
     mv.recno = rec->recno;
+    mv.record = ri;
+    mv.from_expunge = v.from_expunge;
     auto flags = static_cast<std::uint32_t>(rec->values.get_or(RecordField::system_flags, 0));
-    mv.expunged = (flags & kExpunged) != 0;
+    mv.expunged = (flags & kExpunged) != 0 || v.from_expunge;
     std::string place = fmt::format("{} uid {} (record {})", where, mv.uid, rec->recno);
     auto it = files.find(mv.uid);
     if (v.integrity == Integrity::damaged && it == files.end()) {

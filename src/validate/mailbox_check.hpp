@@ -39,6 +39,8 @@ std::string_view to_string(MessageState s);
 struct MessageVerdict {
   std::uint32_t uid = 0;
   std::optional<std::uint32_t> recno;  // index record, if any
+  std::optional<std::size_t> record;   // its position in MailboxCheck::index.records
+  bool from_expunge = false;           // the record is in 2.3's cyrus.expunge
   bool expunged = false;
   bool has_file = false;
   std::uint64_t file_size = 0;
