@@ -128,29 +128,30 @@ const MboxDbEntry* MailboxesDb::find_by_uniqueid(std::string_view uniqueid) cons
   return tombstone;
 }
 
+AnyCyrusDb read_any_cyrusdb(ByteView bytes, std::string_view place) {
+  AnyCyrusDb out;
+  out.backend = detect_db_backend(bytes);
+  switch (out.backend) {
+    case DbBackend::twoskip: out.raw = cyrusdb::read_twoskip(bytes, place); break;
+    case DbBackend::skiplist: out.raw = cyrusdb::read_skiplist(bytes, place); break;
+    case DbBackend::flat: out.raw = cyrusdb::read_flat(bytes, place); break;
+    case DbBackend::twom: out.unsupported = "twom backend (3.13+) not supported yet"; break;
+    case DbBackend::unknown:
+      out.unsupported = "backend not recognised (not twoskip, skiplist or flat text)";
+      break;
+  }
+  return out;
+}
+
 MailboxesDb read_mailboxes_db(ByteView bytes, std::string_view place) {
   MailboxesDb out;
-  out.backend = detect_db_backend(bytes);
-  cyrusdb::RawDb raw;
-  switch (out.backend) {
-    case DbBackend::twoskip:
-      raw = cyrusdb::read_twoskip(bytes, place);
-      break;
-    case DbBackend::skiplist:
-      raw = cyrusdb::read_skiplist(bytes, place);
-      break;
-    case DbBackend::flat:
-      raw = cyrusdb::read_flat(bytes, place);
-      break;
-    case DbBackend::twom:
-      out.findings.add(Code::spool_mailboxes_db_unsupported, std::string(place),
-                       "twom backend (3.13+) not supported yet");
-      return out;
-    case DbBackend::unknown:
-      out.findings.add(Code::spool_mailboxes_db_unsupported, std::string(place),
-                       "backend not recognised (not twoskip, skiplist or flat text)");
-      return out;
+  auto any = read_any_cyrusdb(bytes, place);
+  out.backend = any.backend;
+  if (!any.raw) {
+    out.findings.add(Code::spool_mailboxes_db_unsupported, std::string(place), any.unsupported);
+    return out;
   }
+  const cyrusdb::RawDb& raw = *any.raw;
   out.records = raw.records;
   out.bad_records = raw.bad;
   out.replayed = raw.replayed;

@@ -32,8 +32,11 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
 #include "core/bytes.hpp"
 #include "core/problem.hpp"
+#include "spool/cyrusdb_raw.hpp"
 
 namespace ss::spool {
 
@@ -41,6 +44,15 @@ enum class DbBackend { twoskip, skiplist, flat, twom, unknown };
 std::string_view to_string(DbBackend b);
 
 DbBackend detect_db_backend(ByteView bytes);
+
+// Any cyrusdb file (mailboxes.db, seen dbs, ...): the backend detected and
+// its records, or, when the backend cannot be read, why (`unsupported`).
+struct AnyCyrusDb {
+  DbBackend backend = DbBackend::unknown;
+  std::optional<cyrusdb::RawDb> raw;
+  std::string unsupported;
+};
+AnyCyrusDb read_any_cyrusdb(ByteView bytes, std::string_view place);
 
 struct MboxDbEntry {
   std::string name;      // internal name

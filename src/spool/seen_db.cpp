@@ -296,27 +296,13 @@ SeenDb parse_seen_db(ByteView bytes, std::string_view place) {
                      "0 bytes: an empty flat database, or a file whose contents were lost");
     return out;
   }
-  out.backend = detect_db_backend(bytes);
-  cyrusdb::RawDb raw;
-  switch (out.backend) {
-    case DbBackend::twoskip:
-      raw = cyrusdb::read_twoskip(bytes, place);
-      break;
-    case DbBackend::skiplist:
-      raw = cyrusdb::read_skiplist(bytes, place);
-      break;
-    case DbBackend::flat:
-      raw = cyrusdb::read_flat(bytes, place);
-      break;
-    case DbBackend::twom:
-      out.findings.add(Code::spool_seen_db_unreadable, out.place,
-                       "twom backend (3.13+) not supported yet");
-      return out;
-    case DbBackend::unknown:
-      out.findings.add(Code::spool_seen_db_unreadable, out.place,
-                       "backend not recognised (not twoskip, skiplist or flat text)");
-      return out;
+  auto any = read_any_cyrusdb(bytes, place);
+  out.backend = any.backend;
+  if (!any.raw) {
+    out.findings.add(Code::spool_seen_db_unreadable, out.place, any.unsupported);
+    return out;
   }
+  const cyrusdb::RawDb& raw = *any.raw;
   out.records = raw.records;
   out.bad_records = raw.bad;
   out.replayed = raw.replayed;
