@@ -121,8 +121,9 @@ class MaildirSink final : public validate::MessageSink {
   }
   void end(bool complete) override {
     if (fd_ >= 0) {
-      if (::fsync(fd_) != 0 && current_.error.empty()) current_.error = std::strerror(errno);
-      ::close(fd_);
+      // No fsync per message (it made a 20k-message salvage 7x slower); the
+      // whole output is synced once at the end of the run.
+      if (::close(fd_) != 0 && current_.error.empty()) current_.error = std::strerror(errno);
       fd_ = -1;
     }
     current_.complete = complete && current_.error.empty();
@@ -508,6 +509,13 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
     res.bytes_written += sink.written();
     res.mailboxes.push_back(std::move(sum));
   }
+  // Everything written reaches the disk before the run says it is done.
+  int dfd = ::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::syncfs(dfd) != 0) {
+    res.findings.add(Code::out_write_failed, out, fmt::format("syncfs: {}", std::strerror(errno)));
+    res.out_failed = true;
+  }
+  if (dfd >= 0) ::close(dfd);
   return res;
 }
 
