@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 namespace ss::spool {
+
+DlistValue::DlistValue() = default;
 namespace {
 
 constexpr int kMaxDepth = 32;

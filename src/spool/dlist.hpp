@@ -17,6 +17,7 @@ namespace ss::spool {
 
 struct DlistValue {
   enum class Kind { nil, string, list, kvlist };
+  DlistValue();  // out of line: clang 14 with libstdc++ 12 rejects the implicit one
   Kind kind = Kind::nil;
   std::string text;                                    // string
   std::vector<DlistValue> items;                       // list

@@ -18,7 +18,6 @@ using spool::index::RecordField;
 namespace ix = spool::index;
 
 constexpr std::uint32_t kExpunged = 1u << 31;
-constexpr std::uint32_t kUnlinked = 1u << 30;
 
 // System flag bits each version may carry (lenient for v13, written by both
 // 2.5 and 3.0: formats/cyrus-index.md "system_flags").
