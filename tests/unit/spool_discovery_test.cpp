@@ -3,6 +3,8 @@
 // against their truth JSON.
 #include <doctest/doctest.h>
 
+#include "test_util.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -21,25 +23,8 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  stdfs::path path;
-  TempDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "ss-discovery-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(path, ec);
-  }
-  void write(const std::string& rel, std::string_view content) const {
-    auto p = path / rel;
-    stdfs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary)
-        .write(content.data(), static_cast<std::streamsize>(content.size()));
-  }
-  void mkdir(const std::string& rel) const { stdfs::create_directories(path / rel); }
+struct TempDir : ss::test::TempDir {
+  TempDir() : ss::test::TempDir("ss-discovery") {}
 };
 
 std::string text_header(std::string_view uniqueid) {

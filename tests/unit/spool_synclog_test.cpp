@@ -4,6 +4,8 @@
 // checked against its truth JSON.
 #include <doctest/doctest.h>
 
+#include "test_util.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -49,24 +51,8 @@ std::set<std::string> keys(const std::map<std::string, SyncLogUse, std::less<>>&
   return out;
 }
 
-struct TempDir {
-  stdfs::path path;
-  TempDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "ss-synclog-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(path, ec);
-  }
-  void write(const std::string& rel, std::string_view content) const {
-    auto p = path / rel;
-    stdfs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary)
-        .write(content.data(), static_cast<std::streamsize>(content.size()));
-  }
+struct TempDir : ss::test::TempDir {
+  TempDir() : ss::test::TempDir("ss-synclog") {}
 };
 
 // A second, independent reading of the truth's lines (they hold only atoms
