@@ -91,21 +91,33 @@ SalvageTotals totals_of(const salvage::SalvageResult& r) {
     t.skipped_files += m.skipped_files;
     t.skipped_records += m.skipped_records;
   }
-  for (const auto& e : r.entries) ++t.by_status[e.status];
-  // Every entry is a file, a record, or both; salvaged ones that have a file
-  // account for the files, and so on (DESIGN.md: nothing lost silently).
-  std::uint64_t salvaged_files = 0, salvaged_records = 0, unrec_records = 0;
+  // The equations of the report (DESIGN.md: nothing lost silently), computed
+  // from the manifest entries and checked against the per-mailbox counts:
+  //   files found   = salvaged files + skipped files
+  //   records found = salvaged records + unrecoverable + skipped records
+  std::uint64_t files = 0, records = 0, files_salvaged = 0, files_skipped = 0,
+                records_salvaged = 0, records_unrecoverable = 0, records_skipped = 0;
   for (const auto& e : r.entries) {
-    bool file = e.size && (e.inode != 0 || !e.sha1.empty());
-    if (e.status != "skipped" && e.status != "unrecoverable") {
-      if (e.inode != 0) ++salvaged_files;
-      if (e.recno) ++salvaged_records;
+    ++t.by_status[e.status];
+    const bool has_file = e.inode != 0;
+    const bool salvaged = e.status != "skipped" && e.status != "unrecoverable";
+    if (has_file) {
+      ++files;
+      if (salvaged) ++files_salvaged;
+      if (e.status == "skipped") ++files_skipped;
     }
-    if (e.status == "unrecoverable" && e.recno) ++unrec_records;
-    (void)file;
+    if (e.recno) {
+      ++records;
+      if (salvaged) ++records_salvaged;
+      if (e.status == "unrecoverable") ++records_unrecoverable;
+      if (e.status == "skipped") ++records_skipped;
+    }
   }
-  t.reconciles = t.salvaged + t.unrecoverable + t.skipped == r.entries.size() &&
-                 t.records == salvaged_records + unrec_records + t.skipped_records;
+  t.reconciles = files == files_salvaged + files_skipped &&
+                 records == records_salvaged + records_unrecoverable + records_skipped &&
+                 files == t.files && records == t.records && records_skipped == t.skipped_records &&
+                 files_skipped == t.skipped_files &&
+                 t.salvaged + t.unrecoverable + t.skipped == r.entries.size();
   return t;
 }
 
@@ -166,11 +178,12 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
   std::vector<std::string> parts;
   for (const auto& [k, n] : t.by_status) parts.push_back(fmt::format("{} {}", n, k));
   s += fmt::format("messages: {} ({})\n", r.entries.size(), fmt::join(parts, ", "));
-  s += fmt::format("records found {} = salvaged with a record + unrecoverable {} + skipped {}: {}\n",
-                   t.records, t.unrecoverable, t.skipped_records,
-                   t.reconciles ? "reconciles" : "DOES NOT RECONCILE");
-  s += fmt::format("files found {}; skipped {}; bytes written {}\n", t.files, t.skipped_files,
-                   r.bytes_written);
+  s += fmt::format("files found {} = salvaged {} + skipped {}\n", t.files,
+                   t.files - t.skipped_files, t.skipped_files);
+  s += fmt::format("records found {} = salvaged {} + unrecoverable {} + skipped {}: {}\n", t.records,
+                   t.records - t.unrecoverable - t.skipped_records, t.unrecoverable,
+                   t.skipped_records, t.reconciles ? "reconciles" : "DOES NOT RECONCILE");
+  s += fmt::format("bytes written {}\n", r.bytes_written);
   auto left = stranded_left_out(r);
   if (left["messages"].get<std::uint64_t>() > 0) {
     s += fmt::format("\n{} messages the other side does not hold were left out by the selection "

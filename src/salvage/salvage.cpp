@@ -320,7 +320,6 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
     res.bytes_hashed += check.bytes_hashed;
 
     const std::uint32_t minor = check.index.contents ? check.index.contents->header.minor : 0;
-    const auto* layout = ix::layout_for(minor);
     std::vector<std::string> keyword_names;  // by slot
     if (check.header)
       for (const auto& f : check.header->user_flags) keyword_names.push_back(f.value_or(""));
@@ -379,7 +378,6 @@ SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
         e.internaldate_source = "file mtime (no index record; Cyrus 2.4+ sets it to the internal date)";
         e.flags_source = "none (no index record)";
       }
-      (void)layout;
 
       // Status.
       // Why the selection leaves it out, if it does: the first that applies.
