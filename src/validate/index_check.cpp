@@ -35,8 +35,19 @@ std::uint32_t allowed_options(std::uint32_t minor) {
   return ok;
 }
 
+// The evidence offset of a byte of the index file, by its byte runs.
+std::optional<std::uint64_t> image_offset(const IndexContext& ctx, std::uint64_t file_offset) {
+  for (const auto& run : ctx.runs)
+    if (run.image_offset && file_offset >= run.file_offset &&
+        file_offset - run.file_offset < run.length)
+      return *run.image_offset + (file_offset - run.file_offset);
+  return std::nullopt;
+}
+
 std::string place_of(const IndexContext& ctx, const Record& r) {
-  return fmt::format("{} record {} (uid {}, byte {})", ctx.place, r.recno, r.uid(), r.file_offset);
+  auto img = image_offset(ctx, r.file_offset);
+  return fmt::format("{} record {} (uid {}, byte {}{})", ctx.place, r.recno, r.uid(), r.file_offset,
+                     img ? fmt::format(", image byte {}", *img) : std::string());
 }
 
 // Seconds for a record time field of this layout.

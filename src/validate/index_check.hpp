@@ -26,6 +26,7 @@
 
 #include "core/bytes.hpp"
 #include "core/problem.hpp"
+#include "fs/filesystem.hpp"
 #include "spool/index_reader.hpp"
 
 namespace ss::validate {
@@ -35,6 +36,9 @@ struct IndexContext {
   std::optional<ByteView> cache;                // cyrus.cache bytes, when present
   std::optional<std::bitset<128>> named_flags;  // user-flag slots with a name in cyrus.header
   bool unsorted = false;  // 2.3 cyrus.expunge: records are in no uid order
+  // Where the index file's bytes lie in the evidence (empty for a directory
+  // tree): findings then give a record's image offset too.
+  std::vector<fs::FileRun> runs;
 };
 
 enum class Integrity {

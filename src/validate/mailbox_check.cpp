@@ -106,6 +106,9 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     }
   }
   if (cache_bytes) ctx.cache = ByteView(*cache_bytes);
+  if (index_bytes)
+    if (auto id = fs.lookup(join_path(m.dir, "cyrus.index")))
+      if (auto runs = fs.file_runs(*id)) ctx.runs = std::move(runs).value();
   if (!index_bytes) {
     out.findings.add(Code::spool_index_missing, ctx.place, {});
   } else {
@@ -120,6 +123,9 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
   if (auto expunge_bytes = read_meta(fs, m.dir, "cyrus.expunge", out.findings)) {
     IndexContext ectx = ctx;
     ectx.place = fmt::format("{} cyrus.expunge", where);
+    ectx.runs.clear();
+    if (auto id = fs.lookup(join_path(m.dir, "cyrus.expunge")))
+      if (auto runs = fs.file_runs(*id)) ectx.runs = std::move(runs).value();
     ectx.unsorted = true;
     auto ex = check_index(ByteView(*expunge_bytes), ectx);
     out.findings.append(ex.findings);
