@@ -1,6 +1,8 @@
 // mailboxes.db readers (src/spool/{mailboxes_db,cyrusdb_twoskip,cyrusdb_skiplist}),
 // on files built from the format notes (formats/mailboxes-db.md).
 #include <doctest/doctest.h>
+
+#include "test_util.hpp"
 #include <zlib.h>
 
 #include <algorithm>
@@ -221,39 +223,17 @@ TEST_CASE("twoskip: bad header CRC, corrupt records, truncation never crash") {
 }
 
 TEST_CASE("skiplist: checkpoint, log, delete, uncommitted") {
-  std::string f("\xA1\x02\x8B\x0Dskiplist file\0\0\0", 20);
-  put32(f, 1);
-  put32(f, 2);
-  put32(f, 20);
-  put32(f, 1);
-  put32(f, 0);
-  std::size_t logstart_at = f.size();
-  put32(f, 0);  // logstart, fixed below
-  put32(f, 0);
-  auto rec = [&](std::uint32_t type, std::string_view k, std::string_view v, int ptrs) {
-    std::size_t off = f.size();
-    put32(f, type);
-    put32(f, static_cast<std::uint32_t>(k.size()));
-    f += k;
-    while (f.size() % 4) f += '\0';
-    put32(f, static_cast<std::uint32_t>(v.size()));
-    f += v;
-    while (f.size() % 4) f += '\0';
-    for (int i = 0; i < ptrs; ++i) put32(f, 0);
-    put32(f, 0xFFFFFFFF);
-    return off;
-  };
-  rec(257, "", "", 20);
-  rec(1, "user.fred", "0 default fred\tlrswipkxtecda\t", 1);
-  auto tom = rec(1, "user.tom", "0 default tom\tlrs\t", 2);
-  std::string ls;
-  put32(ls, static_cast<std::uint32_t>(f.size()));
-  f.replace(logstart_at, 4, ls);
-  rec(2, "user.zed", "(uniqueid abc specialuse x) 1 srv!part acl", 1);
-  put32(f, 4);
-  put32(f, static_cast<std::uint32_t>(tom));
-  put32(f, 255);
-  rec(2, "user.uncommitted", "0 default x", 1);
+  ss::test::SkiplistWriter w;
+  w.record(257, "", "", 20);
+  w.record(1, "user.fred", "0 default fred\tlrswipkxtecda\t", 1);
+  auto tom = w.record(1, "user.tom", "0 default tom\tlrs\t", 2);
+  w.mark_logstart();
+  w.record(2, "user.zed", "(uniqueid abc specialuse x) 1 srv!part acl", 1);
+  w.raw32(4);
+  w.raw32(static_cast<std::uint32_t>(tom));
+  w.raw32(255);
+  w.record(2, "user.uncommitted", "0 default x", 1);
+  const std::string& f = w.bytes();
   auto db = read_mailboxes_db(bytes_of(f), "db");
   CHECK(db.backend == DbBackend::skiplist);
   CHECK(db.findings.empty());

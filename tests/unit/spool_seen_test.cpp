@@ -4,6 +4,8 @@
 // JSON (\Seen of shared.announce as read by user cyrus).
 #include <doctest/doctest.h>
 
+#include "test_util.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -22,10 +24,6 @@ using namespace ss::spool;
 namespace stdfs = std::filesystem;
 
 namespace {
-
-void put32(std::string& s, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
-}
 
 std::vector<std::string> paths_of(const std::vector<SeenDbPath>& v) {
   std::vector<std::string> out;
@@ -214,34 +212,14 @@ TEST_CASE("seen db: flat, skiplist, unknown") {
   CHECK_FALSE(db.for_mailbox(""));
 
   // skiplist: one checkpointed record, one logged ADD, then an uncommitted ADD.
-  std::string f("\xA1\x02\x8B\x0Dskiplist file\0\0\0", 20);
-  put32(f, 1);
-  put32(f, 2);
-  put32(f, 20);
-  put32(f, 1);
-  put32(f, 0);
-  std::size_t logstart_at = f.size();
-  put32(f, 0);
-  put32(f, 0);
-  auto rec = [&](std::uint32_t type, std::string_view k, std::string_view v, int ptrs) {
-    put32(f, type);
-    put32(f, static_cast<std::uint32_t>(k.size()));
-    f += k;
-    while (f.size() % 4) f += '\0';
-    put32(f, static_cast<std::uint32_t>(v.size()));
-    f += v;
-    while (f.size() % 4) f += '\0';
-    for (int i = 0; i < ptrs; ++i) put32(f, 0);
-    put32(f, 0xFFFFFFFF);
-  };
-  rec(257, "", "", 20);
-  rec(1, "4f3a2b1c00000001", "1 1300000000 4 1300000000 1:2,4", 1);
-  std::string ls;
-  put32(ls, static_cast<std::uint32_t>(f.size()));
-  f.replace(logstart_at, 4, ls);
-  rec(2, "4f3a2b1c00000002", "1 1300000001 7 1300000001 1:7", 1);
-  put32(f, 255);
-  rec(2, "4f3a2b1c00000003", "1 1300000002 1 1300000002 1", 1);
+  ss::test::SkiplistWriter w;
+  w.record(257, "", "", 20);
+  w.record(1, "4f3a2b1c00000001", "1 1300000000 4 1300000000 1:2,4", 1);
+  w.mark_logstart();
+  w.record(2, "4f3a2b1c00000002", "1 1300000001 7 1300000001 1:7", 1);
+  w.raw32(255);
+  w.record(2, "4f3a2b1c00000003", "1 1300000002 1 1300000002 1", 1);
+  const std::string& f = w.bytes();
   auto sl = parse_seen_db(bytes_of(f), "user/f/fred.seen");
   CHECK(sl.backend == DbBackend::skiplist);
   CHECK(sl.findings.empty());
