@@ -27,7 +27,6 @@ namespace {
 namespace ix = spool::index;
 using validate::MessageState;
 
-constexpr std::uint32_t kExpunged = 1u << 31;
 
 std::optional<std::string> real_path(const std::string& p) {
   char buf[PATH_MAX];
@@ -80,7 +79,7 @@ class MaildirSink final : public validate::MessageSink {
   bool wanted(std::uint32_t uid, const ix::Record* rec) override {
     if (rec) {
       auto flags = static_cast<std::uint32_t>(rec->values.get_or(ix::RecordField::system_flags, 0));
-      if (sel_.live_only && (flags & kExpunged)) {
+      if (sel_.live_only && (flags & ix::kFlagExpunged)) {
         skipped_[uid] = "expunged message (--live-only)";
         return false;
       }

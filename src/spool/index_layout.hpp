@@ -29,6 +29,11 @@ enum class Kind : std::uint8_t {
   userflags128  // 4 x u32: user flag bits 0..127
 };
 
+// system_flags bits Cyrus sets on records (formats/cyrus-index.md): the IMAP
+// flags in the low bits, internal state in the high bits (v12+).
+inline constexpr std::uint32_t kFlagExpunged = 1u << 31;  // record expunged
+inline constexpr std::uint32_t kFlagUnlinked = 1u << 30;  // message file removed
+
 // Size in bytes of a field of this kind.
 constexpr std::uint16_t kind_size(Kind k) {
   switch (k) {

@@ -17,7 +17,6 @@ using spool::index::Record;
 using spool::index::RecordField;
 namespace ix = spool::index;
 
-constexpr std::uint32_t kExpunged = 1u << 31;
 
 // System flag bits each version may carry (lenient for v13, written by both
 // 2.5 and 3.0: formats/cyrus-index.md "system_flags").
@@ -253,7 +252,7 @@ void check_counters(const IndexContext& ctx, IndexCheck& out) {
     if (v.record.past_num_records) continue;
     if (v.integrity == Integrity::damaged) all_intact = false;
     auto f = static_cast<std::uint32_t>(v.record.values.get_or(RecordField::system_flags, 0));
-    if (minor >= 12 && (f & kExpunged)) continue;
+    if (minor >= 12 && (f & ix::kFlagExpunged)) continue;
     ++exists;
     deleted += (f >> 2) & 1u;
     answered += f & 1u;

@@ -14,8 +14,6 @@ namespace {
 using spool::index::RecordField;
 namespace ix = spool::index;
 
-constexpr std::uint32_t kExpunged = 1u << 31;
-constexpr std::uint32_t kUnlinked = 1u << 30;
 constexpr std::uint64_t kMetaLimit = 1ull << 31;  // cyrus.index/cache read whole up to 2 GiB
 constexpr std::uint64_t kChunk = 1u << 20;
 
@@ -172,7 +170,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.record = ri;
     mv.from_expunge = v.from_expunge;
     auto flags = static_cast<std::uint32_t>(rec->values.get_or(RecordField::system_flags, 0));
-    mv.expunged = (flags & kExpunged) != 0 || v.from_expunge;
+    mv.expunged = (flags & ix::kFlagExpunged) != 0 || v.from_expunge;
     std::string place = fmt::format("{} uid {} (record {})", where, mv.uid, rec->recno);
     auto it = files.find(mv.uid);
     if (v.integrity == Integrity::damaged && it == files.end()) {
@@ -184,7 +182,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       continue;
     }
     if (it == files.end()) {
-      if (flags & kUnlinked) {
+      if (flags & ix::kFlagUnlinked) {
         mv.state = MessageState::unlinked;
         mv.reason_code = Code::message_unlinked;
         out.findings.add(Code::message_unlinked, place, {});
