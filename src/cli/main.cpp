@@ -6,8 +6,13 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <fmt/format.h>
@@ -25,6 +30,7 @@
 #include "report/listing.hpp"
 #include "report/salvage_report.hpp"
 #include "salvage/other_side.hpp"
+#include "salvage/other_side_imap.hpp"
 #include "salvage/salvage.hpp"
 #include "core/time_parse.hpp"
 #include "spool/discovery.hpp"
@@ -159,6 +165,44 @@ std::string dir_name(const std::string& p) {
   return slash == 0 ? "/" : p.substr(0, slash);
 }
 
+// The same evidence named twice (another path to it, a link, or a directory
+// inside a directory evidence) would be read twice and every mailbox found
+// twice; as EVIDENCE and --not-in, the other side would hold everything.
+// Says so on stderr; true when it was.
+bool evidence_given_twice(const std::vector<std::string>& paths) {
+  std::vector<std::pair<std::string, struct stat>> seen;
+  for (const auto& p : paths) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) continue;  // the open says what is wrong
+    for (const auto& [q, qs] : seen) {
+      bool same = (qs.st_dev == st.st_dev && qs.st_ino == st.st_ino) ||
+                  (S_ISBLK(st.st_mode) && S_ISBLK(qs.st_mode) && qs.st_rdev == st.st_rdev);
+      std::string inner, outer;
+      if (!same && S_ISDIR(st.st_mode) && S_ISDIR(qs.st_mode)) {
+        char* a = ::realpath(p.c_str(), nullptr);
+        char* b = ::realpath(q.c_str(), nullptr);
+        std::string ra = a ? a : "", rb = b ? b : "";
+        std::free(a);
+        std::free(b);
+        if (!ra.empty() && !rb.empty()) {
+          if (ra.rfind(rb == "/" ? rb : rb + "/", 0) == 0) inner = p, outer = q;
+          if (rb.rfind(ra == "/" ? ra : ra + "/", 0) == 0) inner = q, outer = p;
+        }
+      }
+      if (same)
+        std::fprintf(stderr, "spoolsalvage: %s and %s are the same evidence, given twice\n",
+                     report::printable(q).c_str(), report::printable(p).c_str());
+      else if (!inner.empty())
+        std::fprintf(stderr, "spoolsalvage: %s lies inside %s: the same evidence would be read "
+                             "twice\n", report::printable(inner).c_str(),
+                     report::printable(outer).c_str());
+      if (same || !inner.empty()) return true;
+    }
+    seen.emplace_back(p, st);
+  }
+  return false;
+}
+
 // --mailbox selectors: an internal or display name, exactly or as a glob
 // (user/fred/* or user.fred.*).
 bool selected(const spool::Mailbox& m, const std::vector<std::string>& selectors) {
@@ -225,6 +269,12 @@ int run_dump(const std::vector<std::string>& args, bool json) {
     std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(id.problem()).c_str());
     return kExitOperational;
   }
+  if (auto node = filesystem.stat(*id); node && node->kind == fs::NodeKind::directory) {
+    std::fprintf(stderr, "spoolsalvage: %s: is a directory; dump decodes one cyrus.index, "
+                         "cyrus.expunge, cyrus.cache or cyrus.header file\n",
+                 report::printable(args.back()).c_str());
+    return kExitUsage;
+  }
   auto bytes = filesystem.read_all(*id, 1ull << 31);
   if (!bytes) {
     std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(bytes.problem()).c_str());
@@ -252,15 +302,72 @@ struct SalvageArgs {
   bool live_only = false;
   std::string not_in_guids;
   std::vector<std::string> not_in;
+  std::string not_in_password_file;      // --not-in imap[s]://: the password, in a file
+  salvage::ImapReadOptions not_in_imap;  // --not-in imap[s]://: TLS, hashing
   bool from_sync_log = false;
   std::string sync_log_file;  // empty: the logs in the evidence's config directory
   bool json = false;
+  bool resume = false;
 };
+
+// SIGINT/SIGTERM during a salvage: finish the mailboxes being worked on,
+// write the reports, exit 32; `--resume` goes on from there. A second
+// signal ends the process at once (the default action, restored).
+std::atomic<bool> g_cancel{false};
+extern "C" void on_cancel_signal(int sig) {
+  g_cancel.store(true);
+  std::signal(sig, SIG_DFL);
+}
 
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << text;
   return static_cast<bool>(f);
+}
+
+// --not-in imap[s]://[user[:password]@]host[:port]: the other side read from
+// the live new master. The password: in the URL, else --not-in-password-file,
+// else $SPOOLSALVAGE_IMAP_PASSWORD; never printed.
+int read_live_other_side(const SalvageArgs& a, salvage::OtherSide& other, std::string& source) {
+  if (a.not_in.size() != 1) {
+    std::fprintf(stderr, "spoolsalvage: --not-in imap[s]://... is the whole other side: give it "
+                         "once, and no other --not-in with it\n");
+    return kExitUsage;
+  }
+  auto server = salvage::parse_imap_url(a.not_in[0]);
+  if (!server) {
+    std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(server.problem()).c_str());
+    return kExitUsage;
+  }
+  salvage::ImapReadOptions opt = a.not_in_imap;
+  if (!server->password) {
+    if (!a.not_in_password_file.empty()) {
+      std::ifstream f(a.not_in_password_file, std::ios::binary);
+      std::string line;
+      if (!f || !std::getline(f, line)) {
+        std::fprintf(stderr, "spoolsalvage: cannot read --not-in-password-file %s\n",
+                     report::printable(a.not_in_password_file).c_str());
+        return kExitOperational;
+      }
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      opt.password = line;
+    } else if (const char* env = std::getenv("SPOOLSALVAGE_IMAP_PASSWORD")) {
+      opt.password = env;
+    } else {
+      std::fprintf(stderr, "spoolsalvage: no password for %s: give it in the URL, in "
+                           "--not-in-password-file FILE or in $SPOOLSALVAGE_IMAP_PASSWORD\n",
+                   report::printable(server->display()).c_str());
+      return kExitUsage;
+    }
+  }
+  auto read = salvage::read_other_side_imap(*server, opt);
+  if (!read) {
+    std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(read.problem()).c_str());
+    return kExitOperational;
+  }
+  other = std::move(read).value();
+  source = server->display();
+  return kExitOk;
 }
 
 int run_salvage(const SalvageArgs& a) {
@@ -270,36 +377,78 @@ int run_salvage(const SalvageArgs& a) {
   for (auto [text, slot, flag] : {std::tuple{&a.since, &sel.since, "--since"},
                                   std::tuple{&a.until, &sel.until, "--until"}}) {
     if (text->empty()) continue;
-    auto t = parse_time(*text);
+    std::string why;
+    auto t = parse_time(*text, &why);
     if (!t) {
-      std::fprintf(stderr, "spoolsalvage: %s: not a time (epoch seconds or ISO 8601): %s\n", flag,
-                   report::printable(*text).c_str());
+      std::fprintf(stderr, "spoolsalvage: %s: not a time (epoch seconds or ISO 8601): %s%s%s\n",
+                   flag, report::printable(*text).c_str(), why.empty() ? "" : ": ", why.c_str());
       return kExitUsage;
     }
     *slot = *t;
   }
+  if (sel.since && sel.until && *sel.until < *sel.since) {
+    std::fprintf(stderr, "spoolsalvage: --until %s is before --since %s: no date lies between\n",
+                 report::printable(a.until).c_str(), report::printable(a.since).c_str());
+    return kExitUsage;
+  }
   std::unordered_set<std::string> held;
   if (!a.not_in_guids.empty()) {
-    std::ifstream f(a.not_in_guids);
-    if (!f) {
-      std::fprintf(stderr, "spoolsalvage: cannot read --not-in-guids %s\n",
-                   report::printable(a.not_in_guids).c_str());
+    // One GUID (40 hex digits, either case) a line; blank lines and spaces
+    // or a CR around a GUID are ignored. Any other line is a usage error: a
+    // line guessed at could leave out a message the other side lacks.
+    struct stat gst {};
+    bool is_dir = ::stat(a.not_in_guids.c_str(), &gst) == 0 && S_ISDIR(gst.st_mode);
+    std::ifstream f(a.not_in_guids, std::ios::binary);
+    if (!f || is_dir) {
+      std::fprintf(stderr, "spoolsalvage: cannot read --not-in-guids %s: %s\n",
+                   report::printable(a.not_in_guids).c_str(),
+                   is_dir ? "is a directory" : std::strerror(errno));
       return kExitOperational;
     }
     std::string line;
-    while (std::getline(f, line)) {
-      std::string g;
-      for (char c : line)
-        if (std::isxdigit(static_cast<unsigned char>(c)))
-          g += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (g.size() == 40) held.insert(g);
+    for (std::uint64_t lineno = 1;; ++lineno) {
+      line.clear();
+      int c = 0;
+      while ((c = f.get()) != EOF && c != '\n' && line.size() <= 128) line += static_cast<char>(c);
+      if (c == EOF && line.empty()) break;
+      auto b = line.find_first_not_of(" \t\r"), e = line.find_last_not_of(" \t\r");
+      std::string g = b == std::string::npos ? "" : line.substr(b, e - b + 1);
+      if (g.empty() && c != EOF && c != '\n') g = line;  // a long run of blanks
+      if (g.empty()) continue;
+      bool hex = g.size() == 40 && std::all_of(g.begin(), g.end(), [](char ch) {
+                   return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+                 });
+      if (!hex) {
+        std::fprintf(stderr, "spoolsalvage: --not-in-guids %s line %llu: not a GUID (40 hex "
+                             "digits): %s%s\n", report::printable(a.not_in_guids).c_str(),
+                     static_cast<unsigned long long>(lineno),
+                     report::printable(g.substr(0, 60)).c_str(), g.size() > 60 ? "..." : "");
+        return kExitUsage;
+      }
+      std::transform(g.begin(), g.end(), g.begin(),
+                     [](char ch) { return static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); });
+      held.insert(g);
+    }
+    if (f.bad()) {
+      std::fprintf(stderr, "spoolsalvage: cannot read --not-in-guids %s: read error\n",
+                   report::printable(a.not_in_guids).c_str());
+      return kExitOperational;
     }
     sel.held_elsewhere_source = "--not-in-guids " + a.not_in_guids;
   }
-  // The other side, read offline.
   OpenedEvidence other;
   salvage::OtherSide other_side;
-  if (!a.not_in.empty()) {
+  // The other side, read from the live server (--not-in imap[s]://...).
+  const bool not_in_imap = std::any_of(a.not_in.begin(), a.not_in.end(), salvage::is_imap_url);
+  if (not_in_imap) {
+    std::string source;
+    if (int st = read_live_other_side(a, other_side, source); st != kExitOk) return st;
+    held.insert(other_side.guids.begin(), other_side.guids.end());
+    sel.other = &other_side;
+    sel.held_elsewhere_source = "--not-in " + source;
+  }
+  // The other side, read offline.
+  if (!a.not_in.empty() && !not_in_imap) {
     other = open_all(a.not_in);
     report_open_errors(other);
     if (other.usable.empty()) return kExitOperational;
@@ -315,27 +464,71 @@ int run_salvage(const SalvageArgs& a) {
   report_open_errors(o);
   if (o.usable.empty()) return kExitOperational;
   std::vector<std::string> all_evidence = a.evidence;
-  all_evidence.insert(all_evidence.end(), a.not_in.begin(), a.not_in.end());
-  if (auto st = salvage::prepare_out(a.out, all_evidence); !st) {
+  if (!not_in_imap) all_evidence.insert(all_evidence.end(), a.not_in.begin(), a.not_in.end());
+  // A usage or input error found after prepare_out leaves OUT as it was:
+  // it made OUT (unless it existed, empty) and OUT/maildir.
+  struct stat out_st {};
+  const bool out_existed = ::stat(a.out.c_str(), &out_st) == 0;
+  const bool maildir_existed = ::stat((a.out + "/maildir").c_str(), &out_st) == 0;  // --resume
+  auto undo_out = [&] {
+    if (!maildir_existed) ::rmdir((a.out + "/maildir").c_str());
+    if (!out_existed) ::rmdir(a.out.c_str());
+  };
+  if (auto st = salvage::prepare_out(a.out, all_evidence, a.resume); !st) {
     std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(st.problem()).c_str());
     return st.problem().code == Code::out_write_failed ? kExitOperational : kExitUsage;
   }
   auto disc = spool::discover(o.usable);
+  if (!a.mailboxes.empty() && !disc.mailboxes.empty() &&
+      std::none_of(disc.mailboxes.begin(), disc.mailboxes.end(),
+                   [&](const spool::Mailbox& m) { return selected(m, a.mailboxes); })) {
+    std::fprintf(stderr, "spoolsalvage: no mailbox matches the --mailbox selection (see "
+                         "'spoolsalvage ls EVIDENCE')\n");
+    undo_out();
+    return kExitUsage;
+  }
   if (a.from_sync_log) {
     spool::SyncLogSelection logsel;
     std::vector<std::string> used;
     Findings log_findings;
     if (!a.sync_log_file.empty()) {
-      std::ifstream f(a.sync_log_file, std::ios::binary);
-      std::stringstream buf;
-      buf << f.rdbuf();
-      if (!f) {
-        std::fprintf(stderr, "spoolsalvage: cannot read sync log %s\n",
-                     report::printable(a.sync_log_file).c_str());
+      // A file or a pipe, bounded as a sync log in the evidence is.
+      struct stat lst {};
+      std::string bytes, why;
+      if (::stat(a.sync_log_file.c_str(), &lst) != 0) why = std::strerror(errno);
+      else if (S_ISDIR(lst.st_mode)) why = "is a directory";
+      else if (!S_ISREG(lst.st_mode) && !S_ISFIFO(lst.st_mode)) why = "not a regular file";
+      else if (static_cast<std::uint64_t>(lst.st_size) > spool::kMaxSyncLogBytes)
+        why = fmt::format("larger than {} bytes", spool::kMaxSyncLogBytes);
+      std::ifstream f;
+      if (why.empty()) f.open(a.sync_log_file, std::ios::binary);
+      if (why.empty() && !f) why = std::strerror(errno);
+      std::vector<char> chunk(1 << 16);
+      while (why.empty() && f && bytes.size() <= spool::kMaxSyncLogBytes) {
+        f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        bytes.append(chunk.data(), static_cast<std::size_t>(f.gcount()));
+      }
+      if (why.empty() && f.bad()) why = "read error";
+      if (why.empty() && bytes.size() > spool::kMaxSyncLogBytes)
+        why = fmt::format("larger than {} bytes", spool::kMaxSyncLogBytes);
+      if (!why.empty()) {
+        std::fprintf(stderr, "spoolsalvage: cannot read sync log %s: %s\n",
+                     report::printable(a.sync_log_file).c_str(), why.c_str());
+        undo_out();
         return kExitOperational;
       }
-      std::string bytes = buf.str();
       auto log = spool::parse_sync_log(bytes_of(bytes), a.sync_log_file);
+      // Not one line a Cyrus writes, and something wrong: the wrong file.
+      if (!log.findings.items().empty() &&
+          std::none_of(log.entries.begin(), log.entries.end(), [](const spool::SyncLogEntry& e) {
+            return e.kind != spool::SyncVerb::unknown;
+          })) {
+        std::fprintf(stderr, "spoolsalvage: %s is not a Cyrus sync log: no line names a known "
+                             "verb (first problem: %s)\n", report::printable(a.sync_log_file).c_str(),
+                     report::finding_line(log.findings.items().front()).c_str());
+        undo_out();
+        return kExitUsage;
+      }
       spool::add_sync_log(logsel, log.entries);
       log_findings.append(log.findings);
       used.push_back(a.sync_log_file);
@@ -356,10 +549,15 @@ int run_salvage(const SalvageArgs& a) {
       std::fprintf(stderr, "spoolsalvage: --mailboxes-from-sync-log: no sync log found in the "
                            "evidence's config directory; name the file: "
                            "--mailboxes-from-sync-log FILE\n");
+      undo_out();
       return kExitOperational;
     }
+    std::size_t shown = 0;
     for (const auto& f : log_findings.items())
-      std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(f).c_str());
+      if (++shown <= 10) std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(f).c_str());
+    if (shown > 10)
+      std::fprintf(stderr, "spoolsalvage: ... and %zu more sync log findings\n",
+                   shown - 10);
     sel.sync_log = std::move(logsel);
     sel.sync_log_source = fmt::format("sync log ({})", fmt::join(used, ", "));
   }
@@ -384,34 +582,54 @@ int run_salvage(const SalvageArgs& a) {
                    static_cast<unsigned long long>(p.total_messages),
                    static_cast<double>(p.bytes_done) / 1e6, rate, left);
     };
-  auto result = salvage::run_salvage(o.usable, disc, sel, a.out, progress);
-  if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
-
-  std::string manifest;
-  for (const auto& e : result.entries) manifest += report::manifest_line(e, o.views).dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
+  // The manifest and report.xml are written as the entries come, one
+  // mailbox after the other: memory does not grow with the spool.
   nlohmann::json run = {{"tool", "spoolsalvage"}, {"version", SPOOLSALVAGE_VERSION}};
+  std::ofstream manifest(a.out + "/manifest.jsonl", std::ios::binary | std::ios::trunc);
+  std::ofstream xml(a.out + "/report.xml", std::ios::binary | std::ios::trunc);
+  xml << report::salvage_dfxml_begin(o.views, run);
+  auto emit = [&](const salvage::ManifestEntry& e) {
+    manifest << report::manifest_line(e, o.views).dump(-1, ' ', false, kReplaceInvalidUtf8) << '\n';
+    xml << report::salvage_dfxml_fileobject(e, o.views);
+  };
+  salvage::SalvageOptions sopt;
+  sopt.resume = a.resume;
+  sopt.cancel = &g_cancel;
+  std::signal(SIGINT, on_cancel_signal);
+  std::signal(SIGTERM, on_cancel_signal);
+  auto result = salvage::run_salvage(o.usable, disc, sel, a.out, emit, progress, sopt);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  // What reading the live server found (that expunged mail is invisible
+  // there, first of all) is part of this run's report.
+  if (not_in_imap) result.findings.append(other_side.findings);
+  if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
+  xml << report::salvage_dfxml_end(result);
+  manifest.close();
+  xml.close();
+
   auto rj = report::salvage_report_json(o.views, disc, result, run);
   auto rt = report::salvage_report_text(o.views, disc, result, a.out);
-  bool ok = write_file(a.out + "/manifest.jsonl", manifest) &&
+  bool ok = manifest && xml &&
             write_file(a.out + "/report.json", rj.dump(2, ' ', false, kReplaceInvalidUtf8) + "\n") &&
-            write_file(a.out + "/report.txt", rt) &&
-            write_file(a.out + "/report.xml", report::salvage_dfxml(o.views, disc, result, run));
+            write_file(a.out + "/report.txt", rt);
   if (a.json)
     write_out(rj.dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(rt);
+  if (result.cancelled)
+    std::fprintf(stderr, "spoolsalvage: cancelled; %llu mailboxes not done. Run the same command "
+                         "with --resume to finish\n",
+                 static_cast<unsigned long long>(result.mailboxes_not_done));
   if (!ok || result.out_failed) {
     std::fprintf(stderr, "spoolsalvage: the output could not be written completely (see report)\n");
-    return kExitOperational | kExitLeft;
+    return kExitOperational | kExitLeft | (result.cancelled ? kExitCancelled : 0);
   }
+  if (result.cancelled) return kExitCancelled | kExitLeft;
   Findings all = report::all_findings(o.views, disc);
   all.append(result.findings);
   int status = exit_status_for(all) & ~kExitLeft;  // bit 4 is decided by the messages below
-  for (const auto& e : result.entries)
-    if ((e.status == "unverified" || e.status == "unread") ||
-        (e.status == "unrecoverable" &&
-         std::find(e.reasons.begin(), e.reasons.end(), "message.unlinked") == e.reasons.end()))
-      status |= kExitLeft;
+  if (result.tally.left) status |= kExitLeft;
   for (const auto& f : all.items())
     if (f.severity() >= Severity::error && f.code != Code::message_missing &&
         f.code != Code::message_guid_mismatch && f.code != Code::record_unproven)
@@ -426,6 +644,16 @@ int main_impl(int argc, char** argv) {
   app.footer(kExitHelp);
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("spoolsalvage ") + SPOOLSALVAGE_VERSION);
+  // A command-line mistake: one line naming the command and the problem.
+  app.failure_message([argc, argv](const CLI::App* a, const CLI::Error& e) {
+    std::string cmd = "spoolsalvage";
+    if (a->get_subcommands().empty() && argc > 1)  // not "A subcommand is required"
+      return fmt::format("spoolsalvage: unknown command or option '{}' (commands: probe, ls, check, "
+                         "dump, salvage; see 'spoolsalvage --help')\n",
+                         report::printable(argv[1]));
+    for (const auto* sub : a->get_subcommands()) cmd += " " + sub->get_name();
+    return fmt::format("{}: {} (see '{} --help')\n", cmd, report::printable(e.what()), cmd);
+  });
 
   bool json = false;
   std::vector<std::string> evidence;
@@ -476,21 +704,33 @@ int main_impl(int argc, char** argv) {
   SalvageArgs sa;
   std::string salv_evidence;
   salv->add_option("EVIDENCE", salv_evidence, "image, device or directory")->required();
-  salv->add_option("-o,--out", sa.out, "output directory (created; must be empty)")->required();
+  salv->add_option("-o,--out", sa.out, "output directory (created; must be empty, unless --resume)")->required();
   salv->add_option("-e,--evidence", more_evidence, "more evidence of the same server");
   salv->add_option("-m,--mailbox", sa.mailboxes,
                    "only this mailbox (internal or display name, or a glob like 'user/fred/*'; "
                    "repeatable)");
-  salv->add_option("--since", sa.since, "internal date from (epoch seconds or ISO 8601, UTC "
-                                        "unless a zone is given)");
+  salv->add_option("--since", sa.since, "internal date from (ISO 8601, UTC unless a zone is "
+                                        "given; or epoch seconds: @N, or 9+ digits)");
   salv->add_option("--until", sa.until, "internal date up to (inclusive)");
   salv->add_flag("--live-only", sa.live_only,
                  "leave out expunged messages and DELETED.* mailboxes (included by default)");
   salv->add_option("--not-in-guids", sa.not_in_guids,
-                   "file of GUIDs (40 hex digits a line) the other side holds: keep only the rest");
+                   "file of GUIDs the other side holds (40 hex digits a line, blank lines ignored; any "
+                   "other line is an error): keep only the rest");
   salv->add_option("--not-in", sa.not_in,
-                   "the other side's evidence (the new master's image or spool): keep only "
-                   "messages it does not hold; classify each mailbox against it");
+                   "the other side's evidence (the new master's image or spool), or the live new "
+                   "master: imap[s]://[user[:password]@]host[:port] (an admin sees every mailbox): "
+                   "keep only messages it does not hold; classify each mailbox against it");
+  salv->add_option("--not-in-password-file", sa.not_in_password_file,
+                   "--not-in imap[s]://user@host: the password is this file's first line (else "
+                   "$SPOOLSALVAGE_IMAP_PASSWORD)");
+  salv->add_flag("--insecure-tls", sa.not_in_imap.insecure_tls,
+                 "--not-in imaps://: do not verify the server's certificate (a finding says so)");
+  salv->add_option("--not-in-cacert", sa.not_in_imap.ca_file,
+                   "--not-in imaps://: trust the CA certificates in this PEM file");
+  salv->add_flag("--not-in-hash-bodies", sa.not_in_imap.hash_bodies,
+                 "--not-in imap[s]://: compute each message's GUID from its bytes (BODY.PEEK[]) "
+                 "instead of asking for DIGEST.SHA1");
   auto* sync_opt = salv->add_option(
       "--mailboxes-from-sync-log", sa.sync_log_file,
       "only the mailboxes the Cyrus sync log names (users expand to all their mailboxes); "
@@ -498,6 +738,10 @@ int main_impl(int argc, char** argv) {
       "log-run, log-PID)");
   sync_opt->expected(0, 1);
   salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
+  salv->add_flag("--resume", sa.resume,
+                 "OUT holds an earlier, unfinished run (cancelled, or killed): finish it. Messages "
+                 "already written whose SHA-1 proves them (= the GUID of their intact record) are "
+                 "kept without reading the evidence again; everything else is done again");
   salv->footer(kExitHelp);
 
   try {
@@ -513,15 +757,17 @@ int main_impl(int argc, char** argv) {
     return kExitUsage;
   }
 
-  if (probe->parsed()) return run_probe(evidence, json);
+  if (probe->parsed()) return evidence_given_twice(evidence) ? kExitUsage : run_probe(evidence, json);
   if (ls->parsed()) {
     std::vector<std::string> all{ls_evidence};
     all.insert(all.end(), more_evidence.begin(), more_evidence.end());
+    if (evidence_given_twice(all)) return kExitUsage;
     return run_ls(all, ls_mailbox, json);
   }
   if (check->parsed()) {
     std::vector<std::string> all{check_evidence};
     all.insert(all.end(), more_evidence.begin(), more_evidence.end());
+    if (evidence_given_twice(all)) return kExitUsage;
     return run_check(all, check_mailboxes, json, !no_hash);
   }
   if (dump->parsed()) return run_dump(dump_args, json);
@@ -529,6 +775,17 @@ int main_impl(int argc, char** argv) {
     sa.from_sync_log = sync_opt->count() > 0;
     sa.evidence = {salv_evidence};
     sa.evidence.insert(sa.evidence.end(), more_evidence.begin(), more_evidence.end());
+    // An empty value (an unset shell variable) is not the option left out.
+    for (auto [name, value] : {std::pair{"--out", &sa.out}, std::pair{"--since", &sa.since},
+                               std::pair{"--until", &sa.until},
+                               std::pair{"--not-in-guids", &sa.not_in_guids}})
+      if (salv->count(name) > 0 && value->empty()) {
+        std::fprintf(stderr, "spoolsalvage salvage: %s: the value is empty\n", name);
+        return kExitUsage;
+      }
+    std::vector<std::string> both = sa.evidence;
+    both.insert(both.end(), sa.not_in.begin(), sa.not_in.end());
+    if (evidence_given_twice(both)) return kExitUsage;
     return run_salvage(sa);
   }
   return kExitUsage;

@@ -179,7 +179,7 @@ std::string_view to_string(Severity s);
   X(header_file_corrected, "header.file-corrected", info,                                           \
     "cyrus.header was corrected by a proven bit flip (its CRC in the index header holds after it)") \
   X(out_write_failed, "out.write-failed", fatal, "the output could not be written")               \
-  X(out_not_empty, "out.not-empty", fatal, "the output directory is not empty (use --resume)")     \
+  X(out_not_empty, "out.not-empty", fatal, "the output directory is not empty")                    \
   X(out_inside_evidence, "out.inside-evidence", fatal,                                             \
     "the output directory lies inside the evidence; the evidence is never written")               \
   X(record_no_guid, "record.no-guid", info, "the record's GUID is zero: nothing proves the bytes")  \
@@ -215,7 +215,41 @@ std::string_view to_string(Severity s);
   X(spool_seen_db_damaged, "spool.seen-db-damaged", damage,                                        \
     "a seen database is damaged; some entries could not be read")                                 \
   X(spool_seen_value_invalid, "spool.seen-value-invalid", damage,                                  \
-    "a seen entry is not \"1 lastread lastuid lastchange uid-set\"; the parts that parse are kept")
+    "a seen entry is not \"1 lastread lastuid lastchange uid-set\"; the parts that parse are kept") \
+  X(index_layout_inferred_from_files, "index.layout-inferred-from-files", damage,                 \
+    "the index header is unreadable and no v12+ layout's record CRCs hold; a v3-v11 record "      \
+    "layout was inferred from uid order and message file sizes (records range-checked at best)")  \
+  X(index_layout_not_inferred, "index.layout-not-inferred", error,                                 \
+    "the index header is unreadable and no record layout fits clearly better than the others; "   \
+    "no record was read") \
+  X(other_side_imap_failed, "other-side.imap-failed", fatal,                                       \
+    "the other side's IMAP server could not be read (connection, TLS, login or LIST failed)")     \
+  X(other_side_imap_expunged_invisible, "other-side.imap-expunged-invisible", warning,             \
+    "the other side was read over IMAP, which does not show expunged-but-present records: a "     \
+    "message expunged there on purpose counts as not held (stranded)")                            \
+  X(other_side_imap_insecure_tls, "other-side.imap-insecure-tls", relaxation,                      \
+    "the IMAP server's TLS certificate and host name were not verified (--insecure-tls)")         \
+  X(other_side_imap_not_admin, "other-side.imap-not-admin", warning,                               \
+    "the other side was read as a user, not an admin: other users' mailboxes and deleted "        \
+    "(DELETED.*) mailboxes are not seen")                                                          \
+  X(other_side_imap_mailbox_unread, "other-side.imap-mailbox-unread", warning,                     \
+    "a mailbox on the other side could not be read over IMAP; the messages it holds count as "    \
+    "not held")                                                                                    \
+  X(other_side_imap_uniqueid_unknown, "other-side.imap-uniqueid-unknown", warning,                 \
+    "the uniqueid of a mailbox on the other side is unknown over IMAP (no MAILBOXID, no Cyrus "    \
+    "uniqueid annotation); mailboxes here match it by name only")                                 \
+  X(other_side_imap_unexpected, "other-side.imap-unexpected", warning,                             \
+    "the IMAP server sent something malformed or not asked for; the part it concerns is not used") \
+  X(other_side_imap_hashed, "other-side.imap-hashed", info,                                        \
+    "no DIGEST.SHA1 from the IMAP server (or --not-in-hash-bodies): each message's GUID was "      \
+    "computed from its bytes (BODY.PEEK[])")                                                       \
+  X(other_side_imap_proxy, "other-side.imap-proxy", info,                                          \
+    "users' mailboxes were read as their owner by SASL proxy authorization (an admin has no read " \
+    "right on them)")                                                                              \
+  X(out_not_directory, "out.not-directory", fatal,                                                 \
+    "the output path exists and is not a directory; give a new or empty directory")               \
+  X(out_not_resumable, "out.not-resumable", fatal,                                                 \
+    "--resume: the output directory holds no earlier salvage to finish (no maildir/ directory)")
 
 enum class Code : std::uint16_t {
 #define SS_PROBLEM_ENUM(name, code, sev, text) name,

@@ -20,10 +20,12 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <list>
 #include <map>
 #include <mutex>
 #include <new>
 #include <optional>
+#include <unordered_map>
 
 #include "fs/filesystem.hpp"
 
@@ -88,9 +90,42 @@ class Registration {
   std::string name_;
 };
 
+// The last metadata blocks read, so that reading the inodes of many small
+// files in a row does not read their inode table block again for each one
+// (libext2fs keeps no cache of its own with a custom I/O manager). Only
+// whole single blocks that were read without error are kept.
+class BlockCache {
+ public:
+  static constexpr std::size_t kBlocks = 2048;  // 8 MiB of 4 KiB blocks at most
+  const std::byte* find(std::uint64_t block) {
+    auto it = where_.find(block);
+    if (it == where_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->second.data();
+  }
+  void put(std::uint64_t block, const std::byte* data, std::size_t size) {
+    if (where_.count(block)) return;
+    if (where_.size() >= kBlocks) {
+      where_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+    lru_.emplace_front(block, std::vector<std::byte>(data, data + size));
+    where_[block] = lru_.begin();
+  }
+  void clear() {
+    lru_.clear();
+    where_.clear();
+  }
+
+ private:
+  std::list<std::pair<std::uint64_t, std::vector<std::byte>>> lru_;
+  std::unordered_map<std::uint64_t, decltype(lru_)::iterator> where_;
+};
+
 struct ChannelData {
   std::shared_ptr<IoContext> ctx;
   struct_io_stats stats{};
+  BlockCache cache;
 };
 
 io_manager source_io_manager();
@@ -128,7 +163,7 @@ errcode_t ss_open(const char* name, int flags, io_channel* out) {
     ch->manager = source_io_manager();
     ch->block_size = 1024;
     ch->refcount = 1;
-    auto* data = new ChannelData{std::move(ctx), {}};
+    auto* data = new ChannelData{std::move(ctx), {}, {}};
     data->stats.num_fields = 2;
     ch->private_data = data;
     *out = ch;
@@ -142,6 +177,7 @@ errcode_t ss_open(const char* name, int flags, io_channel* out) {
 
 errcode_t ss_set_blksize(io_channel ch, int blksize) {
   if (blksize <= 0) return EXT2_ET_INVALID_ARGUMENT;
+  if (ch->block_size != blksize) channel_data(ch)->cache.clear();
   ch->block_size = blksize;
   return 0;
 }
@@ -164,6 +200,11 @@ errcode_t ss_read_blk64(io_channel ch, unsigned long long block, int count, void
     return EXT2_ET_LLSEEK_FAILED;
   }
   const std::uint64_t offset = block * bs;
+  if (count == 1)
+    if (const std::byte* hit = cd->cache.find(block)) {
+      std::memcpy(out, hit, size);
+      return 0;
+    }
   errcode_t rc = 0;
   std::size_t got = 0;
   try {
@@ -171,6 +212,7 @@ errcode_t ss_read_blk64(io_channel ch, unsigned long long block, int count, void
     if (r) {
       got = *r;
       cd->stats.bytes_read += got;
+      if (got == size && count == 1) cd->cache.put(block, out, size);
       if (got < size) {
         rc = EXT2_ET_SHORT_READ;
         ctx.last_error =
@@ -540,6 +582,7 @@ class ExtFs final : public Filesystem {
   const FsInfo& info() const override { return info_; }
   const Findings& open_findings() const override { return findings_; }
   NodeId root() const override { return EXT2_ROOT_INO; }
+  evidence::Source* source() const override { return io_->source.get(); }
 
   Result<Node> stat(NodeId id) override {
     ext2_inode_large inode{};

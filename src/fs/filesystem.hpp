@@ -111,6 +111,10 @@ class Filesystem {
   // that overlaps itself, is a Finding (fs.file-unreadable) naming the
   // block; nothing is followed there.
   virtual Result<std::vector<FileRun>> file_runs(NodeId id) = 0;
+  // The evidence the image_offset of file_runs() points into, so that file
+  // bytes can be read straight from it (fs/bulk_read.hpp); null for a
+  // directory tree. Reads through it are counted in its ReadStats.
+  virtual evidence::Source* source() const { return nullptr; }
 
   // Walks `path` component by component from the root through list(); never
   // follows a symlink (a symlink component gives fs.symlink-not-followed).

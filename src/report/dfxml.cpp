@@ -78,6 +78,8 @@ void append_entity_escaped(std::string& out, std::string_view s) {
 // A small writer: two-space indentation, one element per line.
 class Xml {
  public:
+  Xml() = default;
+  explicit Xml(int depth) : depth_(depth) {}
   void raw(std::string_view s) { out_ += s; }
   void open(std::string_view tag, std::string_view attrs = {}) {
     line(fmt::format("<{}{}>", tag, attrs));
@@ -242,9 +244,7 @@ XmlText xml_text(std::string_view s) {
   return r;
 }
 
-std::string salvage_dfxml(const std::vector<EvidenceView>& ev,
-                          const spool::SpoolDiscovery& /*disc: volumes, later*/,
-                          const salvage::SalvageResult& r, const json& run) {
+std::string salvage_dfxml_begin(const std::vector<EvidenceView>& ev, const json& run) {
   Xml x;
   x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
   x.raw(fmt::format(
@@ -266,15 +266,25 @@ std::string salvage_dfxml(const std::vector<EvidenceView>& ev,
   x.open("source");
   for (const auto& e : ev) x.text("image_filename", e.path);
   x.close("source");
-  for (const auto& e : r.entries) fileobject(x, e, ev);
+  return x.take();
+}
 
+std::string salvage_dfxml_fileobject(const salvage::ManifestEntry& e,
+                                     const std::vector<EvidenceView>& ev) {
+  Xml x(1);
+  fileobject(x, e, ev);
+  return x.take();
+}
+
+std::string salvage_dfxml_end(const salvage::SalvageResult& r) {
+  Xml x(1);
   auto t = totals_of(r);
   x.open("ss:totals",
-         fmt::format(" messages=\"{}\" reconciles=\"{}\"", r.entries.size(), b01(t.reconciles)));
+         fmt::format(" messages=\"{}\" reconciles=\"{}\"", r.tally.messages, b01(t.reconciles)));
   for (const auto& [status, n] : t.by_status)
     x.text("ss:count", fmt::format("{}", n), attr("status", status));
   x.close("ss:totals");
-  x.close("dfxml");
+  x.raw("</dfxml>\n");
   return x.take();
 }
 

@@ -38,8 +38,13 @@ inline constexpr const char* kDfxmlSsNs = "https://spoolsalvage.invalid/ns/1";  
 // run: the run metadata (as in report.json's "run"). Read: "tool", "version";
 // and, when present, "start_time" (ISO 8601), "command_line", "host",
 // "username" for <execution_environment>.
-std::string salvage_dfxml(const std::vector<EvidenceView>& ev, const spool::SpoolDiscovery& disc,
-                          const salvage::SalvageResult& r, const nlohmann::json& run);
+// Written in three parts, so that the fileobjects stream out as the salvage
+// makes its manifest entries: the document's start (up to <source>), one
+// <fileobject> per entry, and the end (totals, closing tag).
+std::string salvage_dfxml_begin(const std::vector<EvidenceView>& ev, const nlohmann::json& run);
+std::string salvage_dfxml_fileobject(const salvage::ManifestEntry& e,
+                                     const std::vector<EvidenceView>& ev);
+std::string salvage_dfxml_end(const salvage::SalvageResult& r);
 
 // Text made safe for XML 1.0 character data, deterministic and reversible.
 // Text that XML 1.0 can carry unchanged is written as it is, with only

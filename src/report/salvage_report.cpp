@@ -31,15 +31,19 @@ json runs_json(const std::vector<fs::FileRun>& runs) {
   return arr;
 }
 
-json stranded_left_out(const salvage::SalvageResult& r) {
-  std::map<std::string, std::uint64_t> by_mailbox;
+// Everything read from the evidence images: metadata (through libext2fs)
+// and message bytes. A directory tree is not counted (it has no image).
+std::uint64_t evidence_bytes_read(const std::vector<EvidenceView>& ev) {
   std::uint64_t n = 0;
-  for (const auto& e : r.entries)
-    if (e.stranded_left_out) {
-      ++n;
-      ++by_mailbox[e.mailbox];
-    }
-  return {{"messages", n}, {"by_mailbox", by_mailbox}};
+  for (const auto& e : ev)
+    if (e.fs)
+      if (const auto* src = e.fs->source()) n += src->stats().bytes_read;
+  return n;
+}
+
+json stranded_left_out(const salvage::SalvageResult& r) {
+  return {{"messages", r.tally.stranded_left_out},
+          {"by_mailbox", r.tally.stranded_left_out_by_mailbox}};
 }
 
 }  // namespace
@@ -91,33 +95,17 @@ SalvageTotals totals_of(const salvage::SalvageResult& r) {
     t.skipped_files += m.skipped_files;
     t.skipped_records += m.skipped_records;
   }
-  // The equations of the report (DESIGN.md: nothing lost silently), computed
+  // The equations of the report (DESIGN.md: nothing lost silently), counted
   // from the manifest entries and checked against the per-mailbox counts:
   //   files found   = salvaged files + skipped files
   //   records found = salvaged records + unrecoverable + skipped records
-  std::uint64_t files = 0, records = 0, files_salvaged = 0, files_skipped = 0,
-                records_salvaged = 0, records_unrecoverable = 0, records_skipped = 0;
-  for (const auto& e : r.entries) {
-    ++t.by_status[e.status];
-    const bool has_file = e.inode != 0;
-    const bool salvaged = e.status != "skipped" && e.status != "unrecoverable";
-    if (has_file) {
-      ++files;
-      if (salvaged) ++files_salvaged;
-      if (e.status == "skipped") ++files_skipped;
-    }
-    if (e.recno) {
-      ++records;
-      if (salvaged) ++records_salvaged;
-      if (e.status == "unrecoverable") ++records_unrecoverable;
-      if (e.status == "skipped") ++records_skipped;
-    }
-  }
-  t.reconciles = files == files_salvaged + files_skipped &&
-                 records == records_salvaged + records_unrecoverable + records_skipped &&
-                 files == t.files && records == t.records && records_skipped == t.skipped_records &&
-                 files_skipped == t.skipped_files &&
-                 t.salvaged + t.unrecoverable + t.skipped == r.entries.size();
+  const auto& y = r.tally;
+  t.by_status = y.by_status;
+  t.reconciles = y.files == y.files_salvaged + y.files_skipped &&
+                 y.records == y.records_salvaged + y.records_unrecoverable + y.records_skipped &&
+                 y.files == t.files && y.records == t.records &&
+                 y.records_skipped == t.skipped_records && y.files_skipped == t.skipped_files &&
+                 t.salvaged + t.unrecoverable + t.skipped == y.messages;
   return t;
 }
 
@@ -142,7 +130,7 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
           {"evidence", evidence_list_json(ev)},
           {"mailboxes", boxes},
           {"totals",
-           {{"messages", r.entries.size()},
+           {{"messages", r.tally.messages},
             {"files_found", t.files},
             {"records_found", t.records},
             {"salvaged", t.salvaged},
@@ -154,7 +142,21 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
             {"reconciles", t.reconciles},
             {"stranded_left_out", stranded_left_out(r)},
             {"bytes_written", r.bytes_written},
-            {"bytes_hashed", r.bytes_hashed}}},
+            {"bytes_hashed", r.bytes_hashed},
+            {"kept_from_earlier_run", r.resumed},
+            {"written", r.tally.written},
+            {"not_written", r.tally.not_written},
+            {"cancelled", r.cancelled},
+            {"mailboxes_not_done", r.mailboxes_not_done},
+            {"reading",
+             {{"message_bytes_needed", r.reads.bytes_needed},
+              {"message_block_bytes_needed", r.reads.block_bytes_needed},
+              {"message_bytes_read", r.reads.bytes_read},
+              {"reads", r.reads.reads},
+              {"backward_reads", r.reads.backward_reads},
+              {"files_read_through_fs", r.reads.through_fs},
+              {"files_unreadable", r.reads.failed},
+              {"evidence_bytes_read", evidence_bytes_read(ev)}}}}},
           {"findings", to_json(r.findings)},
           {"discovery_findings", to_json(disc.findings)}};
 }
@@ -177,13 +179,34 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
   s += "\n";
   std::vector<std::string> parts;
   for (const auto& [k, n] : t.by_status) parts.push_back(fmt::format("{} {}", n, k));
-  s += fmt::format("messages: {} ({})\n", r.entries.size(), fmt::join(parts, ", "));
+  s += fmt::format("messages: {} ({})\n", r.tally.messages, fmt::join(parts, ", "));
+  s += fmt::format("written to OUT: {}\n", r.tally.written);
+  if (r.tally.not_written > 0)
+    s += fmt::format("NOT WRITTEN to OUT: {} salvaged messages (out.write-failed: is OUT full or "
+                     "read-only?); their manifest lines have no \"file\". Free space and run again "
+                     "with --resume\n",
+                     r.tally.not_written);
   s += fmt::format("files found {} = salvaged {} + skipped {}\n", t.files,
                    t.files - t.skipped_files, t.skipped_files);
   s += fmt::format("records found {} = salvaged {} + unrecoverable {} + skipped {}: {}\n", t.records,
                    t.records - t.unrecoverable - t.skipped_records, t.unrecoverable,
                    t.skipped_records, t.reconciles ? "reconciles" : "DOES NOT RECONCILE");
   s += fmt::format("bytes written {}\n", r.bytes_written);
+  if (r.resumed > 0)
+    s += fmt::format("kept from the earlier run (--resume; SHA-1 = GUID, not read again): {}\n",
+                     r.resumed);
+  if (r.cancelled)
+    s += fmt::format("CANCELLED: {} mailboxes were not done; run again with --resume\n",
+                     r.mailboxes_not_done);
+  s += fmt::format("bytes read from the evidence {}; for the messages: {} read for {} bytes of "
+                   "mail in {} bytes of blocks ({:.2f}x the blocks), in {} reads, {} backward\n",
+                   evidence_bytes_read(ev), r.reads.bytes_read, r.reads.bytes_needed,
+                   r.reads.block_bytes_needed,
+                   r.reads.block_bytes_needed
+                       ? static_cast<double>(r.reads.bytes_read) /
+                             static_cast<double>(r.reads.block_bytes_needed)
+                       : 0.0,
+                   r.reads.reads, r.reads.backward_reads);
   auto left = stranded_left_out(r);
   if (left["messages"].get<std::uint64_t>() > 0) {
     s += fmt::format("\n{} messages the other side does not hold were left out by the selection "
@@ -195,8 +218,7 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
 
   // What is lost, and what to do next.
   bool lost_header = false;
-  for (const auto& e : r.entries) {
-    if (e.status != "unrecoverable" && e.status != "unverified") continue;
+  for (const auto& e : r.lost) {
     if (!lost_header) {
       s += "\nnot proven or lost:\n";
       lost_header = true;

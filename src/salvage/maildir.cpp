@@ -126,6 +126,16 @@ Status write_keywords_file(const std::string& maildir, const std::vector<std::st
   return ok_status();
 }
 
+static Status set_mtime(const std::string& path, std::int64_t mtime) {
+  struct timespec times[2];
+  times[0].tv_sec = static_cast<time_t>(mtime);
+  times[0].tv_nsec = 0;
+  times[1] = times[0];
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    return out_error(path, "utimensat");
+  return ok_status();
+}
+
 Result<std::string> publish(const std::string& tmp_path, const std::string& maildir,
                             const std::string& base, const std::string& flags,
                             std::int64_t mtime) {
@@ -137,13 +147,14 @@ Result<std::string> publish(const std::string& tmp_path, const std::string& mail
       break;
     if (errno != EEXIST || k > 1000) return out_error(dest, "rename");
   }
-  struct timespec times[2];
-  times[0].tv_sec = static_cast<time_t>(mtime);
-  times[0].tv_nsec = 0;
-  times[1] = times[0];
-  if (::utimensat(AT_FDCWD, dest.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
-    return out_error(dest, "utimensat");
+  if (auto st = set_mtime(dest, mtime); !st) return st.problem();
   return file;
+}
+
+Result<std::string> keep_published(const std::string& maildir, const std::string& name,
+                                   std::int64_t mtime) {
+  if (auto st = set_mtime(maildir + "/cur/" + name, mtime); !st) return st.problem();
+  return name;
 }
 
 }  // namespace ss::salvage

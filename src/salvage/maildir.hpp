@@ -58,4 +58,9 @@ Result<std::string> publish(const std::string& tmp_path, const std::string& mail
                             const std::string& base, const std::string& flags,
                             std::int64_t mtime);
 
+// A file an earlier run published (--resume), already under the right
+// name: sets its mtime again; returns its name.
+Result<std::string> keep_published(const std::string& maildir_path, const std::string& name,
+                                   std::int64_t mtime);
+
 }  // namespace ss::salvage

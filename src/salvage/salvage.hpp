@@ -2,15 +2,19 @@
 // what is lost.
 //
 // For each mailbox (selected or not: every message found appears in the
-// result with a status and a reason), run the validate/ passes with a sink
-// that writes each selected message's bytes to OUT/maildir/<box>/tmp while
-// they are hashed — each message is read once — then give it its status
-// (DESIGN.md "Message status") and publish it to cur/ with its flags and
-// internal date. Writes only under OUT; refuses an OUT inside the evidence.
+// result with a status and a reason), run the validate/ metadata passes;
+// then, for a group of mailboxes at a time, read the selected messages'
+// bytes in disk order (fs/bulk_read.hpp) and, on worker threads, hash them
+// and write them to OUT/maildir/<box>/tmp — each message is read once —
+// then give each its status (DESIGN.md "Message status") and publish it to
+// cur/ with its flags and internal date. Writes only under OUT; refuses an
+// OUT inside the evidence.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "core/problem.hpp"
+#include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
 #include "salvage/other_side.hpp"
 #include "spool/discovery.hpp"
@@ -85,17 +90,44 @@ struct MailboxSummary {
   std::string other_side;  // classification (with --not-in)
 };
 
+// Counted from the manifest entries as they are made (the entries
+// themselves are handed out one by one and not kept: memory does not grow
+// with the spool).
+struct Tally {
+  std::uint64_t messages = 0;
+  std::map<std::string, std::uint64_t> by_status;
+  std::uint64_t files = 0, files_salvaged = 0, files_skipped = 0;
+  std::uint64_t records = 0, records_salvaged = 0, records_unrecoverable = 0, records_skipped = 0;
+  std::uint64_t stranded_left_out = 0;
+  std::map<std::string, std::uint64_t> stranded_left_out_by_mailbox;
+  // Salvaged messages whose file is in OUT, and those whose bytes were
+  // read but could not be written there (OUT full, ...).
+  std::uint64_t written = 0, not_written = 0;
+  // A message is left unproven or lost (exit bit 4): unverified, unread, or
+  // unrecoverable other than unlinked on purpose.
+  bool left = false;
+  void add(const ManifestEntry& e);
+};
+
 struct SalvageResult {
-  std::vector<ManifestEntry> entries;
   std::vector<MailboxSummary> mailboxes;
+  Tally tally;
+  // The entries that are unverified or unrecoverable, for the report.
+  std::vector<ManifestEntry> lost;
   Findings findings;
   std::uint64_t bytes_written = 0, bytes_hashed = 0;
+  fs::BulkReadStats reads;  // message bytes: needed, read from the evidence, order
   bool out_failed = false;  // OUT could not be written: operational error
+  bool cancelled = false;   // stopped early (SalvageOptions::cancel)
+  std::uint64_t mailboxes_not_done = 0;
+  std::uint64_t resumed = 0;  // messages kept from an earlier run (resume)
 };
 
 // Checks OUT before anything is written: must be empty or absent (created),
-// and not inside any directory evidence or equal to an image path.
-Status prepare_out(const std::string& out, const std::vector<std::string>& evidence_paths);
+// and not inside any directory evidence or equal to an image path. With
+// resume, OUT may also hold an earlier run's output (a maildir/ directory).
+Status prepare_out(const std::string& out, const std::vector<std::string>& evidence_paths,
+                   bool resume = false);
 
 // Progress for a long run: called after each message is read (and after
 // each mailbox), from the calling thread. `total_messages` is what discovery
@@ -105,8 +137,28 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// Each manifest entry as soon as it is final: mailbox by mailbox in
+// discovery order, by uid within a mailbox. Called on the calling thread.
+using EntryFn = std::function<void(const ManifestEntry&)>;
+
+struct SalvageOptions {
+  fs::BulkReadOptions reading;
+  // Mailboxes are checked, read and written in groups of about this many
+  // records: what bounds memory.
+  std::uint64_t group_records = 50000;
+  // --resume: OUT holds an earlier run's output. A message already in its
+  // Maildir's cur/ is kept without reading the evidence again when that
+  // file's SHA-1 equals the GUID of its intact record (proof it is the
+  // message); every other output of an earlier run is replaced.
+  bool resume = false;
+  // Set (e.g. by SIGINT) to stop after the mailboxes being worked on; the
+  // result then says cancelled, and a run with resume finishes the job.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
 SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
                           const spool::SpoolDiscovery& disc, const Selection& sel,
-                          const std::string& out, const ProgressFn& progress = {});
+                          const std::string& out, const EntryFn& emit,
+                          const ProgressFn& progress = {}, const SalvageOptions& opt = {});
 
 }  // namespace ss::salvage

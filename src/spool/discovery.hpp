@@ -9,7 +9,9 @@
 // cyrus.header or cyrus.index. Recognises the legacy flat, legacy hashed
 // (hashimapspool, fulldirhash) and 3.6+ uuid layouts and DELETED.* mailboxes.
 // Names each mailbox from its cyrus.header (3.6+ stores N), else from
-// mailboxes.db, else from its path, and says which (name_source).
+// mailboxes.db, else from its path, and says which (name_source); a deleted
+// name (a legacy DELETED/ path, or mailboxes.db's DELETED.* name for a uuid
+// directory) outranks a live one, so a deleted mailbox is never filed as live.
 // Never fails as a whole: problems are findings, and a spool without any
 // mailbox gives spool.none-found.
 #pragma once

@@ -111,9 +111,38 @@ Mailbox read_mailbox_dir(const MailboxContext& ctx, const DirRef& data, const Di
   // when a legacy-layout mailbox is renamed by copying (delayed delete to
   // DELETED.*), so path + mailboxes.db agreeing against the header is the
   // normal state there and is not reported.
+  //
+  // Except: a deleted name outranks a live one. A legacy directory lies under
+  // DELETED/ only because Cyrus moved it there when the mailbox was deleted,
+  // so when the path gives a DELETED.* name and neither the header nor
+  // mailboxes.db confirms another deleted name, the path is used: without
+  // mailboxes.db the header's stale live N would file the mail of a mailbox
+  // the user deleted as live (and an admin would reinject it there). The uuid
+  // layout's path gives no name; there a DELETED.* name from mailboxes.db
+  // (found by uniqueid) outranks a live header N the same way.
+  const std::string& dp = ctx.deleted_prefix;
+  auto deleted_name = [&](std::string_view n) { return is_deleted_name(n, dp); };
   std::string db_name = db_e ? db_e->name : std::string();
   bool path_db_agree = !guess.name.empty() && guess.name == db_name;
-  if (!hdr_name.empty() && !(path_db_agree && hdr_name != db_name)) {
+  std::optional<std::string> path_original =
+      deleted_name(guess.name) ? original_name(guess.name, dp) : std::nullopt;
+  if (deleted_name(guess.name) && !deleted_name(hdr_name) && !path_db_agree) {
+    m.name = guess.name;
+    m.name_source = NameSource::path;
+    // The header keeping the name before deletion is Cyrus's normal state.
+    if (!hdr_name.empty() && hdr_name != path_original)
+      conflict(fmt::format("path gives '{}', cyrus.header N '{}'; the path (deleted) is used",
+                           guess.name, hdr_name));
+    if (!db_name.empty())
+      conflict(fmt::format("path gives '{}', mailboxes.db '{}'; the path (deleted) is used",
+                           guess.name, db_name));
+  } else if (guess.name.empty() && deleted_name(db_name) && !hdr_name.empty() &&
+             !deleted_name(hdr_name)) {
+    m.name = db_name;
+    m.name_source = NameSource::mailboxes_db;
+    conflict(fmt::format("cyrus.header N '{}', mailboxes.db '{}'; mailboxes.db (deleted) is used",
+                         hdr_name, db_name));
+  } else if (!hdr_name.empty() && !(path_db_agree && hdr_name != db_name)) {
     m.name = hdr_name;
     m.name_source = NameSource::header;
     if (!db_name.empty() && db_name != hdr_name)
@@ -146,10 +175,14 @@ Mailbox read_mailbox_dir(const MailboxContext& ctx, const DirRef& data, const Di
   m.type = header && !header->type.empty() ? header->type : db_e ? db_e->type : std::string();
   if (m.partition.empty() && db_e) m.partition = db_e->partition;
 
-  bool deleted =
-      is_deleted_name(m.name, ctx.deleted_prefix) || m.type.find('d') != std::string::npos;
+  bool deleted = deleted_name(m.name) || m.type.find('d') != std::string::npos;
   m.state = deleted ? MailboxState::deleted : MailboxState::live;
-  if (auto orig = original_name(m.name, ctx.deleted_prefix)) m.original_name = *orig;
+  if (auto orig = original_name(m.name, dp)) {
+    m.original_name = *orig;
+  } else if (deleted_name(m.name) && m.name != hdr_name && !hdr_name.empty() &&
+             !deleted_name(hdr_name)) {
+    m.original_name = hdr_name;  // a deleted name without its hex tail: the header's live N
+  }
   m.display_name = m.name.empty() ? std::string() : display_name(m.name);
   return m;
 }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 
 #include "spool/cache_file.hpp"
 #include "validate/crc_repair.hpp"
@@ -79,12 +81,22 @@ std::int64_t newest_header_time(const ix::Header& h) {
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kYear = 366 * kDay;
 
+// The window a v3-v11 record time (t32) must lie in when the layout is
+// inferred from the records: 1980-01-01 to 2038-01-19, the last second a
+// signed 32-bit time_t holds (2.x wrote time_t through htonl). Outside it the
+// bytes are taken not to be a time of this layout.
+constexpr std::int64_t kPlausibleFrom = 315532800;
+constexpr std::int64_t kPlausibleTo = 2147483647;
+bool plausible_time(std::int64_t t) { return t >= kPlausibleFrom && t <= kPlausibleTo; }
+
 // Range checks of one record that do not depend on its neighbours. Appends
 // findings to `out` (may be null when only the verdict is wanted).
 // `hp` is null when the header itself is damaged: its counters then prove
-// nothing about the records.
+// nothing about the records. `inferred_by_files`: the layout was inferred
+// from the records themselves, so their times must also lie in the
+// plausible window.
 bool range_checks(const Layout& l, const ix::Header* hp, const Record& r, const IndexContext& ctx,
-                  Findings* out) {
+                  Findings* out, bool inferred_by_files = false) {
   static const ix::Header kNoHeader{};
   const ix::Header& h = hp ? *hp : kNoHeader;
   bool ok = true;
@@ -125,13 +137,20 @@ bool range_checks(const Layout& l, const ix::Header* hp, const Record& r, const 
   // the mailbox existed.
   std::int64_t newest = hp ? newest_header_time(h) : 0;
   auto uidvalidity = static_cast<std::int64_t>(h.values.get_or(HeaderField::uidvalidity, 0));
-  if (auto t = time_of(l, r, RecordField::internaldate); t && *t == 0)
+  if (auto t = time_of(l, r, RecordField::internaldate);
+      t && inferred_by_files && !plausible_time(*t))
+    add(Code::record_time, fmt::format("internaldate {} outside {}..{} (the layout is inferred)",
+                                       *t, kPlausibleFrom, kPlausibleTo));
+  else if (t && *t == 0)
     warn(Code::record_time, "internaldate 0");
   for (auto f : {RecordField::last_updated, RecordField::savedate}) {
     auto t = time_of(l, r, f);
     if (!t) continue;
     if (*t == 0 && f == RecordField::last_updated) {
       add(Code::record_time, fmt::format("{} 0", ix::name(f)));
+    } else if (inferred_by_files && !plausible_time(*t)) {
+      add(Code::record_time, fmt::format("{} {} outside {}..{} (the layout is inferred)",
+                                         ix::name(f), *t, kPlausibleFrom, kPlausibleTo));
     } else if (*t != 0 && newest > 0 && *t > newest + kYear) {
       add(Code::record_time, fmt::format("{} {} is more than a year after the newest header time {}",
                                          ix::name(f), *t, newest));
@@ -302,7 +321,121 @@ const Layout* infer_layout(ByteView file) {
   return best;
 }
 
+bool all_zero(ByteView b) {
+  return std::all_of(b.span().begin(), b.span().end(),
+                     [](std::byte x) { return x == std::byte{0}; });
+}
+
+// Reads the file as records of layout `l` (at header_size + i*record_size)
+// and counts what speaks for it: uids non-zero and strictly ascending (only
+// distinct in an unsorted cyrus.expunge), system flags within the version's
+// bits, header_size <= size, internaldate and last_updated plausible; and of
+// those records, how many state the size of the "<uid>." file present.
+LayoutEvidence weigh_layout(ByteView file, const Layout& l, const IndexContext& ctx) {
+  LayoutEvidence e;
+  e.minor = l.minor;
+  if (file.size() < l.header_size) return e;
+  const std::uint64_t body = file.size() - l.header_size;
+  e.records = body / l.record_size;
+  e.whole = body % l.record_size == 0;
+  std::uint32_t prev = 0;
+  std::set<std::uint32_t> seen;  // unsorted only
+  for (std::uint64_t i = 0; i < e.records; ++i) {
+    const std::uint64_t off = l.header_size + i * l.record_size;
+    auto bytes = *file.sub(static_cast<std::size_t>(off), l.record_size);
+    if (all_zero(bytes)) continue;
+    ++e.nonzero;
+    Record r = ix::decode_record(l, bytes, static_cast<std::uint32_t>(i + 1), off);
+    if (r.has_crc && r.crc_ok()) ++e.crc_ok;
+    const std::uint32_t uid = r.uid();
+    if (uid == 0 || (ctx.unsorted ? seen.count(uid) != 0 : uid <= prev)) continue;
+    const auto size = r.values.get_or(RecordField::size, 0);
+    const auto flags = static_cast<std::uint32_t>(r.values.get_or(RecordField::system_flags, 0));
+    if (r.values.get_or(RecordField::header_size, 0) > size) continue;
+    if (flags & ~allowed_system_flags(l.minor)) continue;
+    bool dates = true;
+    for (auto f : {RecordField::internaldate, RecordField::last_updated})
+      if (auto t = time_of(l, r, f); t && !plausible_time(*t)) dates = false;
+    if (!dates) continue;
+    ++e.consistent;
+    if (ctx.unsorted)
+      seen.insert(uid);
+    else
+      prev = uid;
+    if (auto it = ctx.file_sizes.find(uid); it != ctx.file_sizes.end() && it->second == size)
+      ++e.matched;
+  }
+  return e;
+}
+
+// Candidates in rank order: more records matching their message files, then
+// a file that holds a whole number of records, then (only to keep the order
+// deterministic; never enough to accept) more consistent records, lower minor.
+bool ranks_above(const LayoutEvidence& a, const LayoutEvidence& b) {
+  return std::tie(a.matched, a.whole) > std::tie(b.matched, b.whole);
+}
+bool sorts_before(const LayoutEvidence& a, const LayoutEvidence& b) {
+  if (ranks_above(a, b) || ranks_above(b, a)) return ranks_above(a, b);
+  return a.consistent != b.consistent ? a.consistent > b.consistent : a.minor < b.minor;
+}
+
+std::string evidence_text(const LayoutEvidence& e) {
+  const Layout* l = ix::layout_for(e.minor);
+  return fmt::format(
+      "minor version {} ({}-byte records after a {}-byte header): {} of {} records match the size "
+      "of their message file, {} have ascending uids and plausible flags and dates{}{}",
+      e.minor, l ? l->record_size : 0, l ? l->header_size : 0, e.matched, e.nonzero, e.consistent,
+      e.crc_ok ? fmt::format(", {} pass the record CRC", e.crc_ok) : std::string(),
+      e.whole ? ", the file holds a whole number of records"
+              : ", the file does not hold a whole number of records");
+}
+
+// For an index whose header is destroyed and whose records no v12+ layout's
+// CRCs explain: the v3-v11 layout the records and the message files clearly
+// point to. Accepted only when it is the unique best by (matched, whole) and
+// more than half of its non-zero records match a message file; otherwise
+// nullptr (nothing is read). `evidence` gets every candidate, best first.
+const Layout* infer_layout_from_files(ByteView file, const IndexContext& ctx,
+                                      std::vector<LayoutEvidence>& evidence) {
+  for (const auto& l : ix::all_layouts())
+    if (l.minor < 12) evidence.push_back(weigh_layout(file, l, ctx));
+  std::sort(evidence.begin(), evidence.end(), sorts_before);
+  if (evidence.empty()) return nullptr;
+  const auto& best = evidence[0];
+  const bool unique = evidence.size() < 2 || ranks_above(best, evidence[1]);
+  const bool most = best.matched > 0 && best.matched * 2 > best.nonzero;
+  return unique && most ? ix::layout_for(best.minor) : nullptr;
+}
+
+// Why no layout was accepted, from the evidence (best first).
+std::string not_inferred_text(const IndexContext& ctx, const std::vector<LayoutEvidence>& ev) {
+  std::string why;
+  if (ev.empty() || ev[0].matched == 0)
+    why = ctx.file_sizes.empty()
+              ? "no message file to compare the records with"
+              : fmt::format("no candidate's records match any of the {} message files",
+                            ctx.file_sizes.size());
+  else if (ev.size() > 1 && !ranks_above(ev[0], ev[1]))
+    why = "two candidates fit equally well";
+  else
+    why = fmt::format("the best candidate matches only {} of its {} records", ev[0].matched,
+                      ev[0].nonzero);
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < ev.size() && i < 3; ++i) parts.push_back(evidence_text(ev[i]));
+  return fmt::format("{}; best candidates: {}", why, fmt::join(parts, "; "));
+}
+
 }  // namespace
+
+std::string_view to_string(LayoutSource s) {
+  switch (s) {
+    case LayoutSource::header: return "header";
+    case LayoutSource::record_crcs: return "record-crcs";
+    case LayoutSource::file_sizes: return "file-sizes";
+    case LayoutSource::none: return "none";
+  }
+  return "none";
+}
 
 std::string_view to_string(Integrity i) {
   switch (i) {
@@ -322,6 +455,7 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
     Finding f = hdr.problem();
     f.place = ctx.place;
     out.findings.add(std::move(f));
+    out.layout_source = LayoutSource::none;
     return out;
   }
   if (!hdr->layout) {
@@ -330,19 +464,40 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
     // The header is destroyed (or from an unknown build): infer the layout
     // from the records themselves, by the one whose record CRCs hold.
     const Layout* best = infer_layout(file);
-    if (!best) return out;
-    // Versions that share this record layout cannot be told apart by it.
-    std::uint32_t last = best->minor;
-    for (const auto& l : ix::all_layouts())
-      if (l.minor > last && l.record_size == best->record_size &&
-          l.header_size == best->header_size && l.record.data() == best->record.data())
-        last = l.minor;
-    out.findings.add(Code::index_layout_inferred, ctx.place,
-                     fmt::format("records read with the layout of minor version {} "
-                                 "({}-byte records after a {}-byte header), whose record CRCs hold",
-                                 last == best->minor ? fmt::format("{}", last)
-                                                     : fmt::format("{}-{}", best->minor, last),
-                                 best->record_size, best->header_size));
+    if (best) {
+      // Versions that share this record layout cannot be told apart by it.
+      std::uint32_t last = best->minor;
+      for (const auto& l : ix::all_layouts())
+        if (l.minor > last && l.record_size == best->record_size &&
+            l.header_size == best->header_size && l.record.data() == best->record.data())
+          last = l.minor;
+      out.layout_source = LayoutSource::record_crcs;
+      out.findings.add(
+          Code::index_layout_inferred, ctx.place,
+          fmt::format("records read with the layout of minor version {} "
+                      "({}-byte records after a {}-byte header), whose record CRCs hold",
+                      last == best->minor ? fmt::format("{}", last)
+                                          : fmt::format("{}-{}", best->minor, last),
+                      best->record_size, best->header_size));
+    } else {
+      // No CRC to go by (v3-v11): the records against the message files.
+      best = infer_layout_from_files(file, ctx, out.layout_evidence);
+      if (!best) {
+        out.layout_source = LayoutSource::none;
+        out.findings.add(Code::index_layout_not_inferred, ctx.place,
+                         not_inferred_text(ctx, out.layout_evidence));
+        return out;
+      }
+      out.layout_source = LayoutSource::file_sizes;
+      const auto& ev = out.layout_evidence;
+      out.findings.add(
+          Code::index_layout_inferred_from_files, ctx.place,
+          fmt::format("records read with the layout of {}; {} message files in the mailbox{}; "
+                      "no header value is used and no record is better than range-checked",
+                      evidence_text(ev[0]), ctx.file_sizes.size(),
+                      ev.size() > 1 ? fmt::format("; next best: {}", evidence_text(ev[1]))
+                                    : std::string()));
+    }
     hdr = Result<ix::Header>(ix::decode_header(file).value());
     hdr->layout = best;
     hdr->minor = best->minor;
@@ -382,6 +537,10 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
     out.findings.add(Code::index_trailing_records, ctx.place,
                      fmt::format("{} records past num_records {}", contents.trailing_records, num));
 
+  // Under a layout inferred from the records themselves, nothing is better
+  // than range-checked: even a v11 CRC that holds only shows the bytes are
+  // a record, not that they were read with the right layout.
+  const bool by_files = out.layout_source == LayoutSource::file_sizes;
   std::uint32_t prev_uid = 0;
   for (const Record& r : contents.records) {
     RecordVerdict v;
@@ -394,7 +553,8 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
       for (auto& fx : crc_corrections(unit)) {
         Record c = ix::decode_record(l, ByteView(fx.corrected), r.recno, r.file_offset);
         c.past_num_records = r.past_num_records;
-        if (range_checks(l, hp, c, ctx, nullptr) && (ctx.unsorted || c.uid() > prev_uid)) {
+        if (range_checks(l, hp, c, ctx, nullptr, by_files) &&
+            (ctx.unsorted || c.uid() > prev_uid)) {
           v.candidates.push_back(c);
           v.flipped_bits = fx.bits;
         }
@@ -415,13 +575,15 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
                                            "passes the range checks")
                              : fmt::format("{} different corrections fit", v.candidates.size()));
         // Report what range checks still say of the stored values.
-        v.range_ok = range_checks(l, hp, r, ctx, &out.findings);
+        v.range_ok = range_checks(l, hp, r, ctx, &out.findings, by_files);
       }
     } else {
       v.integrity = r.has_crc ? Integrity::crc_ok : Integrity::range_only;
-      v.range_ok = range_checks(l, hp, r, ctx, &out.findings);
+      v.range_ok = range_checks(l, hp, r, ctx, &out.findings, by_files);
       if (!v.range_ok) v.integrity = Integrity::damaged;
     }
+    if (by_files && (v.integrity == Integrity::crc_ok || v.integrity == Integrity::corrected))
+      v.integrity = Integrity::range_only;
     const Record& cur = v.record;
     if (!ctx.unsorted && cur.uid() != 0 && cur.uid() <= prev_uid &&
         v.integrity != Integrity::damaged) {

@@ -16,10 +16,16 @@
 // one or two bits exists AND the corrected record passes every range check
 // (the GUID proof against the message file is the caller's: see
 // mailbox_check). Nothing is ever written back.
+// When the header is destroyed (no known minor version), the record layout
+// is inferred: first from record CRCs (v12+); failing that, for the versions
+// without a record CRC (v3-v11), from the records themselves against the
+// mailbox's message files (IndexContext::file_sizes). Records read under an
+// inferred layout without CRCs are at best range-checked.
 #pragma once
 
 #include <bitset>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,12 +45,37 @@ struct IndexContext {
   // Where the index file's bytes lie in the evidence (empty for a directory
   // tree): findings then give a record's image offset too.
   std::vector<fs::FileRun> runs;
+  // Sizes of the mailbox's "<uid>." message files, by uid (empty: none or
+  // not known). The evidence for inferring the record layout of an index
+  // whose header is destroyed and whose version has no record CRC.
+  std::map<std::uint32_t, std::uint64_t> file_sizes;
+};
+
+// Where the record layout came from.
+enum class LayoutSource {
+  header,       // the header's minor version
+  record_crcs,  // header destroyed; the layout under which record CRCs hold (v12+)
+  file_sizes,   // header destroyed; v3-v11 layout inferred from uid order and file sizes
+  none,         // header destroyed and no layout could be inferred: no record read
+};
+std::string_view to_string(LayoutSource s);
+
+// The evidence for one candidate layout when the header is destroyed and the
+// layout is inferred from the records and the message files.
+struct LayoutEvidence {
+  std::uint32_t minor = 0;
+  std::uint64_t records = 0;     // whole records the file holds under this layout
+  std::uint64_t nonzero = 0;     // of them, not all zero bytes
+  std::uint64_t consistent = 0;  // uid > 0 and ascending, flags, dates and header_size in range
+  std::uint64_t matched = 0;     // consistent, and size == the size of the "<uid>." file
+  std::uint64_t crc_ok = 0;      // record CRC holds (v11 only)
+  bool whole = false;            // (file size - header size) % record size == 0
 };
 
 enum class Integrity {
   crc_ok,        // v12+: CRC holds
   corrected,     // v12+: CRC held after a unique, range-checked bit correction
-  range_only,    // v<12: no CRC; range checks pass
+  range_only,    // v<12 (or a layout inferred from file sizes): range checks pass
   damaged,       // CRC fails without a proven correction, or range checks fail
 };
 std::string_view to_string(Integrity i);
@@ -62,6 +93,10 @@ struct RecordVerdict {
 
 struct IndexCheck {
   std::optional<spool::index::IndexContents> contents;  // nullopt: unreadable
+  LayoutSource layout_source = LayoutSource::header;
+  // With LayoutSource::file_sizes or none: every candidate's evidence, best
+  // first (empty otherwise).
+  std::vector<LayoutEvidence> layout_evidence;
   Integrity header_integrity = Integrity::damaged;
   std::vector<std::uint32_t> header_flipped_bits;
   std::vector<RecordVerdict> records;

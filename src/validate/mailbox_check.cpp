@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "spool/index_file.hpp"
 #include "validate/header_check.hpp"
@@ -15,7 +16,6 @@ using spool::index::RecordField;
 namespace ix = spool::index;
 
 constexpr std::uint64_t kMetaLimit = 1ull << 31;  // cyrus.index/cache read whole up to 2 GiB
-constexpr std::uint64_t kChunk = 1u << 20;
 
 std::string join_path(const std::string& dir, std::string_view name) {
   return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
@@ -36,27 +36,23 @@ std::optional<std::vector<std::byte>> read_meta(fs::Filesystem& fs, const std::s
   return std::move(bytes).value();
 }
 
-Result<Sha1> hash_file(fs::Filesystem& fs, fs::NodeId id, std::uint64_t size,
-                       std::uint64_t& hashed, MessageSink* sink) {
-  Sha1Hasher h;
-  for (std::uint64_t off = 0; off < size; off += kChunk) {
-    auto chunk = fs.read(id, off, std::min(kChunk, size - off));
-    if (!chunk) {
-      if (sink) sink->end(false);
-      return chunk.problem();
-    }
-    h.update(ByteView(*chunk));
-    if (sink) sink->chunk(ByteView(*chunk));
-    hashed += chunk->size();
-    if (chunk->size() < std::min(kChunk, size - off)) {
-      if (sink) sink->end(false);
-      return Finding{Code::fs_file_unreadable, fmt::format("inode {}", id),
-                     fmt::format("file ends at {} of {} bytes", off + chunk->size(), size)};
-    }
+// SHA-1 of each job's bytes, each job on whichever thread reads it.
+class HashConsumer final : public fs::ReadConsumer {
+ public:
+  explicit HashConsumer(std::size_t n) : hashers_(n), results_(n), problems_(n) {}
+  void begin(std::size_t job) override { hashers_[job] = std::make_unique<Sha1Hasher>(); }
+  void chunk(std::size_t job, ByteView bytes) override { hashers_[job]->update(bytes); }
+  void end(std::size_t job, const Finding* problem) override {
+    if (problem)
+      problems_[job] = problem->describe();
+    else
+      results_[job] = hashers_[job]->finish();
+    hashers_[job].reset();
   }
-  if (sink) sink->end(true);
-  return h.finish();
-}
+  std::vector<std::unique_ptr<Sha1Hasher>> hashers_;
+  std::vector<std::optional<Sha1>> results_;
+  std::vector<std::string> problems_;
+};
 
 }  // namespace
 
@@ -72,15 +68,24 @@ std::string_view to_string(MessageState s) {
   return "unverified";
 }
 
-MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const CheckOptions& opt) {
+MailboxCheck check_mailbox_meta(fs::Filesystem& fs, const spool::Mailbox& m) {
   MailboxCheck out;
-  const std::string where = fmt::format("{} ({})", m.display_name, m.dir.empty() ? "." : m.dir);
+  out.where = fmt::format("{} ({})", m.display_name, m.dir.empty() ? "." : m.dir);
+  const std::string& where = out.where;
 
   IndexContext ctx;
   ctx.place = fmt::format("{} cyrus.index", where);
   auto header_bytes = read_meta(fs, m.dir, "cyrus.header", out.findings);
   auto cache_bytes = read_meta(fs, m.dir, "cyrus.cache", out.findings);
   auto index_bytes = read_meta(fs, m.dir, "cyrus.index", out.findings);
+
+  // Message files in the directory (their sizes also help to read an index
+  // whose header is destroyed).
+  Findings list_findings;
+  std::map<std::uint32_t, spool::MessageFile> files;
+  if (auto listed = spool::list_message_files(fs, m, list_findings))
+    for (const auto& f : *listed) files.emplace(f.uid, f);
+  for (const auto& [uid, f] : files) ctx.file_sizes.emplace(uid, f.size);
 
   // cyrus.header first: its CRC lives in the index header (when that header
   // is intact), and the user flag names it gives are what record checks use.
@@ -132,34 +137,8 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       out.index.records.push_back(std::move(v));
     }
   }
-
-  // Message files in the directory.
-  Findings list_findings;
-  std::map<std::uint32_t, spool::MessageFile> files;
-  if (auto listed = spool::list_message_files(fs, m, list_findings))
-    for (const auto& f : *listed) files.emplace(f.uid, f);
   out.findings.append(list_findings);
 
-  bool not_wanted = false;
-  auto sha_of = [&](const spool::MessageFile& f,
-                    const ix::Record* rec) -> std::optional<Sha1> {
-    not_wanted = false;
-    if (!opt.hash_messages) return std::nullopt;
-    if (opt.sink) {
-      not_wanted = !opt.sink->wanted(f.uid, rec);
-      if (not_wanted) return std::nullopt;
-      opt.sink->begin(f.uid);
-    }
-    auto s = hash_file(fs, f.id, f.size, out.bytes_hashed, opt.sink);
-    if (!s) {
-      out.findings.add(Code::message_unreadable, fmt::format("{} uid {}", where, f.uid),
-                       s.problem().describe());
-      return std::nullopt;
-    }
-    return *s;
-  };
-
-  const bool have_guids = out.index.contents && out.index.contents->header.minor >= 10;
   std::map<std::uint32_t, bool> seen_uid;
   for (std::size_t ri = 0; ri < out.index.records.size(); ++ri) {
     auto& v = out.index.records[ri];
@@ -178,6 +157,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       mv.state = MessageState::unverified;
       mv.reason = "record damaged; no file for its uid";
       mv.reason_code = Code::record_unproven;
+      mv.settled = true;
       out.messages.push_back(mv);
       continue;
     }
@@ -193,6 +173,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
         out.findings.add(Code::message_missing, place,
                          mv.expunged ? "record is expunged but not unlinked" : "");
       }
+      mv.settled = true;
       out.messages.push_back(mv);
       continue;
     }
@@ -203,7 +184,43 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     mv.inode = file.inode;
     mv.node = file.id;
     mv.mtime = file.mtime;
-    mv.sha1 = sha_of(file, rec);
+    out.messages.push_back(mv);
+  }
+  for (const auto& [uid, f] : files) {
+    if (seen_uid.count(uid)) continue;
+    MessageVerdict mv;
+    mv.uid = uid;
+    mv.has_file = true;
+    mv.file_size = f.size;
+    mv.inode = f.inode;
+    mv.node = f.id;
+    mv.mtime = f.mtime;
+    out.messages.push_back(mv);
+  }
+  std::stable_sort(out.messages.begin(), out.messages.end(),
+                   [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  return out;
+}
+
+void settle_messages(MailboxCheck& out) {
+  const std::string& where = out.where;
+  const bool have_guids = out.index.contents && out.index.contents->header.minor >= 10;
+  for (auto& mv : out.messages) {
+    if (mv.settled) continue;
+    mv.settled = true;
+    if (mv.read == ReadState::failed)
+      out.findings.add(Code::message_unreadable, fmt::format("{} uid {}", where, mv.uid),
+                       mv.read_problem);
+    if (!mv.record) {
+      mv.state = MessageState::no_record;
+      mv.reason = "no index record claims this file";
+      mv.reason_code = Code::message_no_record;
+      out.findings.add(Code::message_no_record, fmt::format("{} file {}.", where, mv.uid), {});
+      continue;
+    }
+    auto& v = out.index.records[*mv.record];
+    const ix::Record* rec = &v.record;
+    std::string place = fmt::format("{} uid {} (record {})", where, mv.uid, rec->recno);
 
     // A record that needed correction (or has several candidates) is settled
     // by the file: the candidate whose GUID is the file's SHA-1 wins.
@@ -228,9 +245,9 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     }
 
     auto rsize = rec->values.get_or(RecordField::size, 0);
-    if (v.integrity != Integrity::damaged && rsize != file.size)
+    if (v.integrity != Integrity::damaged && rsize != mv.file_size)
       out.findings.add(Code::message_size, place,
-                       fmt::format("record says {}, file has {}", rsize, file.size));
+                       fmt::format("record says {}, file has {}", rsize, mv.file_size));
     if (v.integrity == Integrity::damaged) {
       mv.state = MessageState::unverified;
       mv.reason = "index record damaged beyond proof";
@@ -241,10 +258,19 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       mv.reason_code = have_guids ? Code::record_no_guid : Code::index_no_guid;
     } else if (!mv.sha1) {
       mv.state = MessageState::unverified;
-      mv.reason = not_wanted ? "not read (not selected)"
-                  : opt.hash_messages ? "file unreadable" : "not hashed";
-      mv.reason_code = not_wanted ? Code::select_not_read
-                       : opt.hash_messages ? Code::message_unreadable : Code::check_not_hashed;
+      switch (mv.read) {
+        case ReadState::not_wanted:
+          mv.reason = "not read (not selected)";
+          mv.reason_code = Code::select_not_read;
+          break;
+        case ReadState::failed:
+          mv.reason = "file unreadable";
+          mv.reason_code = Code::message_unreadable;
+          break;
+        default:
+          mv.reason = "not hashed";
+          mv.reason_code = Code::check_not_hashed;
+      }
     } else if (*mv.sha1 != rec->guid) {
       mv.state = MessageState::unverified;
       mv.reason = "SHA-1 differs from GUID";
@@ -255,26 +281,37 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
       mv.state = v.integrity == Integrity::corrected ? MessageState::corrected
                                                      : MessageState::verified;
     }
-    out.messages.push_back(mv);
   }
-  for (const auto& [uid, f] : files) {
-    if (seen_uid.count(uid)) continue;
-    MessageVerdict mv;
-    mv.uid = uid;
-    mv.has_file = true;
-    mv.file_size = f.size;
-    mv.inode = f.inode;
-    mv.node = f.id;
-    mv.mtime = f.mtime;
-    mv.sha1 = sha_of(f, nullptr);
-    mv.state = MessageState::no_record;
-    mv.reason = "no index record claims this file";
-    mv.reason_code = Code::message_no_record;
-    out.findings.add(Code::message_no_record, fmt::format("{} file {}.", where, uid), {});
-    out.messages.push_back(mv);
+}
+
+MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const CheckOptions& opt) {
+  MailboxCheck out = check_mailbox_meta(fs, m);
+  if (opt.hash_messages) {
+    std::vector<fs::ReadJob> jobs;
+    std::vector<std::size_t> which;  // job -> message
+    for (std::size_t i = 0; i < out.messages.size(); ++i) {
+      const auto& mv = out.messages[i];
+      if (!mv.has_file) continue;
+      fs::ReadJob j{mv.node, mv.file_size, {}};
+      if (auto runs = fs.file_runs(mv.node)) j.runs = std::move(runs).value();
+      jobs.push_back(std::move(j));
+      which.push_back(i);
+    }
+    HashConsumer hc(jobs.size());
+    out.reads = fs::read_files(fs, jobs, hc, opt.reading);
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      auto& mv = out.messages[which[j]];
+      if (hc.results_[j]) {
+        mv.read = ReadState::hashed;
+        mv.sha1 = hc.results_[j];
+        out.bytes_hashed += mv.file_size;
+      } else {
+        mv.read = ReadState::failed;
+        mv.read_problem = hc.problems_[j];
+      }
+    }
   }
-  std::stable_sort(out.messages.begin(), out.messages.end(),
-                   [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  settle_messages(out);
   return out;
 }
 

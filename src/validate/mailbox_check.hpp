@@ -18,6 +18,7 @@
 
 #include "core/problem.hpp"
 #include "core/sha1.hpp"
+#include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
 #include "spool/discovery.hpp"
 #include "spool/header.hpp"
@@ -36,6 +37,14 @@ enum class MessageState {
 };
 std::string_view to_string(MessageState s);
 
+// Whether a message file's bytes were read and hashed.
+enum class ReadState {
+  not_read,    // not (yet) read
+  not_wanted,  // the caller left it out (a salvage selection)
+  failed,      // reading failed: read_problem says why
+  hashed,      // sha1 holds the SHA-1 of every byte
+};
+
 struct MessageVerdict {
   std::uint32_t uid = 0;
   std::optional<std::uint32_t> recno;  // index record, if any
@@ -47,38 +56,44 @@ struct MessageVerdict {
   std::uint64_t inode = 0;
   fs::NodeId node = 0;                 // the file in its Filesystem
   std::int64_t mtime = 0;              // of the file
+  ReadState read = ReadState::not_read;
   std::optional<Sha1> sha1;            // of the file, when read
+  std::string read_problem;            // when reading failed
   MessageState state = MessageState::unverified;
   std::string reason;                  // why not verified
   std::optional<Code> reason_code;     // the same as a catalogue code
+  bool settled = false;                // state is final
 };
 
 struct MailboxCheck {
+  std::string where;                     // "display name (dir)", for finding places
   IndexCheck index;
   std::optional<spool::MailboxHeader> header;
   std::vector<MessageVerdict> messages;  // sorted by uid
   Findings findings;                     // index + file findings
   std::uint64_t bytes_hashed = 0;
+  fs::BulkReadStats reads;               // how the message bytes were read
 };
 
-// Receives message bytes as the check reads them, so that a salvage reads
-// each message once: the same bytes are hashed and written.
-class MessageSink {
- public:
-  virtual ~MessageSink() = default;
-  // Whether to read this message at all (rec is null for a file no record
-  // claims). Not wanted: not read, not hashed.
-  virtual bool wanted(std::uint32_t uid, const spool::index::Record* rec) = 0;
-  virtual void begin(std::uint32_t uid) = 0;
-  virtual void chunk(ByteView bytes) = 0;
-  virtual void end(bool complete) = 0;
-};
+// The check in two steps, so that a caller can read the message files of
+// many mailboxes together (fs/bulk_read.hpp) between them:
+//  1. check_mailbox_meta: cyrus.header, cyrus.index (and cyrus.expunge),
+//     cyrus.cache and the directory listing; a verdict per message, final
+//     for messages without a file, pending for those with one;
+//  2. the caller sets `read` (and sha1 or read_problem) of each message
+//     with a file, then settle_messages gives every pending message its
+//     state: a CRC correction is accepted only when the file's SHA-1 proves
+//     it, a message is verified only when its SHA-1 equals the GUID of a
+//     record whose integrity holds.
+MailboxCheck check_mailbox_meta(fs::Filesystem& fs, const spool::Mailbox& m);
+void settle_messages(MailboxCheck& c);
 
 struct CheckOptions {
-  bool hash_messages = true;    // SHA-1 every message file
-  MessageSink* sink = nullptr;  // also hand the bytes to this
+  bool hash_messages = true;  // SHA-1 every message file
+  fs::BulkReadOptions reading;
 };
 
+// Both steps, the files read in disk order with SHA-1 on worker threads.
 MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m,
                            const CheckOptions& opt = {});
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "evidence/source.hpp"
+#include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
 
 using namespace ss;
@@ -1244,4 +1245,177 @@ TEST_CASE("tree: more directories than descriptors kept; every file still reads 
     }
   }
   CHECK(open_fds() == fds_before);  // all closed with the filesystem
+}
+
+// ---------------------------------------------------------------------------
+// fs/bulk_read: many files' bytes at once, straight from the evidence in
+// disk order, consumed on worker threads.
+
+namespace {
+
+// Collects each job's bytes; each job's slot is touched by one thread.
+struct Collect final : fs::ReadConsumer {
+  explicit Collect(std::size_t n) : bytes(n), ended(n, 0), problem(n), begun(n, 0) {}
+  void begin(std::size_t j) override { ++begun[j]; }
+  void chunk(std::size_t j, ByteView b) override {
+    bytes[j].append(reinterpret_cast<const char*>(b.data_unsafe()), b.size());
+  }
+  void end(std::size_t j, const Finding* p) override {
+    ++ended[j];
+    if (p) problem[j] = p->describe();
+  }
+  std::vector<std::string> bytes;
+  std::vector<int> ended;
+  std::vector<std::string> problem;
+  std::vector<int> begun;
+};
+
+// Every regular file under `dir`, as (path, node).
+void files_under(fs::Filesystem& f, fs::NodeId dir, const std::string& prefix,
+                 std::vector<std::pair<std::string, fs::NodeId>>& out) {
+  auto entries = f.list(dir);
+  if (!entries.ok()) return;  // a damaged image: what can be listed
+  for (const auto& e : *entries) {
+    std::string path = prefix.empty() ? e.name : prefix + "/" + e.name;
+    if (e.kind == fs::NodeKind::directory) files_under(f, e.id, path, out);
+    else if (e.kind == fs::NodeKind::file) out.emplace_back(path, e.id);
+  }
+}
+
+struct Bulk {
+  std::vector<std::pair<std::string, fs::NodeId>> files;
+  std::vector<fs::ReadJob> jobs;
+};
+
+Bulk jobs_for(fs::Filesystem& f) {
+  Bulk b;
+  files_under(f, f.root(), "", b.files);
+  for (const auto& [path, id] : b.files) {
+    auto st = f.stat(id);
+    REQUIRE(st.ok());
+    CAPTURE(path);
+    fs::ReadJob j{id, st->size, {}};
+    if (auto runs = f.file_runs(id)) j.runs = std::move(runs).value();
+    b.jobs.push_back(std::move(j));
+  }
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("bulk read: every file's bytes, read in disk order, equal what fs.read gives") {
+  auto& im = images();
+  for (auto img : {im.ext4, im.ext3, im.ext2}) {
+    CAPTURE(img);
+    auto f = open_ok(img);
+    auto b = jobs_for(*f);
+    REQUIRE(b.jobs.size() >= 6);
+    // A small window: several batches, and big.bin (10 MiB) streamed.
+    fs::BulkReadOptions opt;
+    opt.threads = 3;
+    opt.window = 64 * 1024;
+    opt.max_read = 16 * 1024;
+    Collect c(b.jobs.size());
+    int ticks = 0;
+    auto stats = fs::read_files(*f, b.jobs, c, opt, [&] { ++ticks; });
+    std::uint64_t needed = 0;
+    for (std::size_t j = 0; j < b.jobs.size(); ++j) {
+      CAPTURE(b.files[j].first);
+      CHECK(c.begun[j] == 1);
+      CHECK(c.ended[j] == 1);
+      CHECK(c.problem[j].empty());
+      auto want = f->read_all(b.jobs[j].node, 64u << 20);
+      REQUIRE(want.ok());
+      CHECK(c.bytes[j] == as_string(*want));
+      for (const auto& r : b.jobs[j].runs)
+        if (r.image_offset) needed += r.length;
+    }
+    CHECK(stats.jobs == b.jobs.size());
+    CHECK(stats.failed == 0);
+    CHECK(stats.through_fs == 0);  // every file has its runs in the image
+    CHECK(stats.bytes_needed == needed);
+    CHECK(stats.bytes_read >= needed);
+    CHECK(stats.backward_reads == 0);  // ascending disk order
+    CHECK(ticks > 0);
+    f.reset();
+    CHECK(unchanged(img));
+  }
+}
+
+TEST_CASE("bulk read: one big window reads the small files in few large reads") {
+  auto& im = images();
+  auto f = open_ok(im.ext4);
+  auto b = jobs_for(*f);
+  Collect c(b.jobs.size());
+  auto stats = fs::read_files(*f, b.jobs, c);
+  for (std::size_t j = 0; j < b.jobs.size(); ++j) CHECK(c.problem[j].empty());
+  // Coalesced: fewer reads than runs, and not much more read than needed.
+  std::size_t runs = 0;
+  for (const auto& j : b.jobs) runs += j.runs.size();
+  CHECK(stats.reads < runs);
+  CHECK(stats.bytes_read <= stats.bytes_needed + stats.reads * 16 * 1024);
+}
+
+TEST_CASE("bulk read: inline data and directory trees go through the filesystem") {
+  auto& im = images();
+  {
+    auto f = open_ok(im.inline_data);
+    auto b = jobs_for(*f);
+    Collect c(b.jobs.size());
+    auto stats = fs::read_files(*f, b.jobs, c);
+    CHECK(stats.through_fs >= 1);  // hello.txt lives in its inode
+    for (std::size_t j = 0; j < b.jobs.size(); ++j) {
+      auto want = f->read_all(b.jobs[j].node, 64u << 20);
+      REQUIRE(want.ok());
+      CHECK(c.bytes[j] == as_string(*want));
+    }
+  }
+  auto t = fs::open_tree(im.tree.string());
+  REQUIRE(t.ok());
+  auto b = jobs_for(**t);
+  Collect c(b.jobs.size());
+  fs::BulkReadOptions opt;
+  opt.window = 1024 * 1024;  // big.bin streamed through fs
+  auto stats = fs::read_files(**t, b.jobs, c, opt);
+  std::size_t nonempty = 0;
+  for (const auto& j : b.jobs) nonempty += j.size > 0;
+  CHECK(stats.through_fs == nonempty);
+  for (std::size_t j = 0; j < b.jobs.size(); ++j) {
+    CAPTURE(b.files[j].first);
+    CHECK(c.problem[j].empty());
+    CHECK(c.bytes[j] == slurp(im.tree / b.files[j].first));
+  }
+}
+
+TEST_CASE("bulk read: bytes past the end of a truncated image end the job with a finding") {
+  auto& im = images();
+  auto img = im.damaged(im.ext4, "half-bulk.img", [](std::string& b) { b.resize(b.size() / 2); });
+  auto r = fs::open_evidence(img.string());
+  if (!r.ok()) return;  // covered by the truncated-image test above
+  auto& f = **r;
+  auto b = jobs_for(f);
+  for (auto window : {std::uint64_t{64} << 20, std::uint64_t{64} << 10}) {
+    CAPTURE(window);
+    fs::BulkReadOptions opt;
+    opt.window = window;
+    Collect c(b.jobs.size());
+    auto stats = fs::read_files(f, b.jobs, c, opt);
+    std::size_t failed = 0;
+    for (std::size_t j = 0; j < b.jobs.size(); ++j) {
+      CAPTURE(b.files[j].first);
+      CHECK(c.ended[j] == 1);
+      auto want = f.read_all(b.jobs[j].node, 64u << 20);
+      if (want.ok()) {
+        CHECK(c.problem[j].empty());
+        CHECK(c.bytes[j] == as_string(*want));
+      } else {
+        ++failed;
+        CHECK_FALSE(c.problem[j].empty());
+      }
+      if (b.files[j].first == "big.bin") CHECK_FALSE(c.problem[j].empty());
+    }
+    CHECK(stats.failed == failed);
+    CHECK(failed >= 1);  // big.bin runs past the end
+  }
+  CHECK(unchanged(img));
 }

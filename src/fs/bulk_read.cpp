@@ -1,0 +1,379 @@
+#include "fs/bulk_read.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace ss::fs {
+
+BulkReadStats& BulkReadStats::operator+=(const BulkReadStats& o) {
+  jobs += o.jobs;
+  bytes_needed += o.bytes_needed;
+  block_bytes_needed += o.block_bytes_needed;
+  bytes_read += o.bytes_read;
+  reads += o.reads;
+  backward_reads += o.backward_reads;
+  through_fs += o.through_fs;
+  failed += o.failed;
+  return *this;
+}
+
+namespace {
+
+// Consumer threads with a bound on the file bytes in flight: the reading
+// thread reserves a batch's bytes before it allocates them, and each task
+// gives its share back when it is done.
+class Pool {
+ public:
+  Pool(unsigned threads, std::uint64_t limit) : limit_(limit) {
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard lk(m_);
+      stop_ = true;
+    }
+    work_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Waits until `bytes` more fit (always fits when nothing is in flight).
+  void reserve(std::uint64_t bytes) {
+    std::unique_lock lk(m_);
+    room_.wait(lk, [&] { return in_flight_ == 0 || in_flight_ + bytes <= limit_; });
+    in_flight_ += bytes;
+  }
+  // A task that gives back `bytes` of the reservation when it ends.
+  void submit(std::function<void()> f, std::uint64_t bytes) {
+    {
+      std::lock_guard lk(m_);
+      queue_.push_back(Task{std::move(f), bytes});
+    }
+    work_.notify_one();
+  }
+  void release(std::uint64_t bytes) {
+    {
+      std::lock_guard lk(m_);
+      in_flight_ -= std::min(in_flight_, bytes);
+    }
+    room_.notify_all();
+  }
+  void wait_idle() {
+    std::unique_lock lk(m_);
+    idle_.wait(lk, [&] { return queue_.empty() && busy_ == 0; });
+  }
+
+ private:
+  struct Task {
+    std::function<void()> f;
+    std::uint64_t bytes = 0;
+  };
+  void run() {
+    std::unique_lock lk(m_);
+    for (;;) {
+      work_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Task t = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+      lk.unlock();
+      t.f();
+      t.f = nullptr;  // frees the batch buffer it may hold before accounting
+      lk.lock();
+      --busy_;
+      in_flight_ -= std::min(in_flight_, t.bytes);
+      room_.notify_all();
+      if (queue_.empty() && busy_ == 0) idle_.notify_all();
+    }
+  }
+
+  std::uint64_t limit_;
+  std::mutex m_;
+  std::condition_variable work_, room_, idle_;
+  std::deque<Task> queue_;
+  std::uint64_t in_flight_ = 0;
+  unsigned busy_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// A run list usable for direct reads: sorted, contiguous from 0 to size,
+// no inline data, every run inside the evidence.
+bool direct_readable(const ReadJob& j, const evidence::Source& src) {
+  if (j.size == 0 || j.runs.empty()) return false;
+  std::uint64_t at = 0;
+  for (const auto& r : j.runs) {
+    if (r.inline_data || r.file_offset != at || r.length == 0) return false;
+    if (r.image_offset && (*r.image_offset > src.size() || r.length > src.size() - *r.image_offset))
+      return false;
+    at += r.length;
+  }
+  return at == j.size;
+}
+
+std::optional<std::uint64_t> first_offset(const ReadJob& j) {
+  for (const auto& r : j.runs)
+    if (r.image_offset) return r.image_offset;
+  return std::nullopt;
+}
+
+class Reader {
+ public:
+  Reader(Filesystem& fs, std::span<const ReadJob> jobs, ReadConsumer& c, const BulkReadOptions& o,
+         const std::function<void()>& tick)
+      : fs_(fs),
+        src_(fs.source()),
+        jobs_(jobs),
+        c_(c),
+        opt_(o),
+        tick_(tick),
+        pool_(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),
+              2 * std::max<std::uint64_t>(o.window, 1)) {}
+
+  BulkReadStats run() {
+    std::vector<std::size_t> direct, through;
+    for (std::size_t i = 0; i < jobs_.size(); ++i) {
+      const auto& j = jobs_[i];
+      ++stats_.jobs;
+      if (j.size == 0) {
+        c_.begin(i);
+        c_.end(i, nullptr);
+      } else if (src_ && direct_readable(j, *src_)) {
+        direct.push_back(i);
+      } else {
+        through.push_back(i);
+      }
+    }
+    // Disk order: by where each file's first byte lies.
+    std::stable_sort(direct.begin(), direct.end(), [&](std::size_t a, std::size_t b) {
+      return first_offset(jobs_[a]).value_or(0) < first_offset(jobs_[b]).value_or(0);
+    });
+    std::vector<std::size_t> batch;
+    std::uint64_t batch_bytes = 0;
+    for (std::size_t i : direct) {
+      const auto& j = jobs_[i];
+      if (j.size > opt_.window) {
+        read_batch(batch, batch_bytes);
+        stream_direct(i);
+        continue;
+      }
+      if (!batch.empty() && batch_bytes + j.size > opt_.window) read_batch(batch, batch_bytes);
+      batch.push_back(i);
+      batch_bytes += j.size;
+    }
+    read_batch(batch, batch_bytes);
+    for (std::size_t i : through) read_through_fs(i);
+    pool_.wait_idle();
+    return stats_;
+  }
+
+ private:
+  struct Piece {
+    std::uint64_t img = 0, len = 0;
+    std::byte* dst = nullptr;
+    std::size_t slot = 0;  // index in the batch
+  };
+
+  std::uint64_t round_up(std::uint64_t n) const {
+    return block_ == 0 ? n : (n + block_ - 1) / block_ * block_;
+  }
+
+  bool read_exact(std::uint64_t off, std::byte* out, std::uint64_t len, Finding& err) {
+    if (off < last_end_) ++stats_.backward_reads;
+    ++stats_.reads;
+    auto r = src_->read_at(off, std::span<std::byte>(out, len));
+    if (!r) {
+      err = r.problem();
+      return false;
+    }
+    stats_.bytes_read += *r;
+    last_end_ = off + *r;
+    if (*r < len) {
+      err = Finding{Code::evidence_short_read, fmt::format("{}: bytes {}..{}", src_->name(), off, off + len),
+                    fmt::format("the evidence ends after {} of them", *r)};
+      return false;
+    }
+    return true;
+  }
+
+  void fail(std::size_t job, const Finding& f) {
+    ++stats_.failed;
+    c_.begin(job);
+    c_.end(job, &f);
+  }
+
+  void read_batch(std::vector<std::size_t>& batch, std::uint64_t& batch_bytes) {
+    if (batch.empty()) return;
+    pool_.reserve(batch_bytes);
+    // One buffer for the batch, holes already zero; shared by its tasks.
+    auto arena = std::make_shared<std::vector<std::byte>>(batch_bytes);
+    std::vector<std::uint64_t> base(batch.size());
+    std::vector<Piece> pieces;
+    std::uint64_t at = 0;
+    for (std::size_t s = 0; s < batch.size(); ++s) {
+      base[s] = at;
+      const auto& j = jobs_[batch[s]];
+      for (const auto& r : j.runs)
+        if (r.image_offset) {
+          pieces.push_back({*r.image_offset, r.length, arena->data() + at + r.file_offset, s});
+          stats_.bytes_needed += r.length;
+          stats_.block_bytes_needed += round_up(r.length);
+        }
+      at += j.size;
+    }
+    std::sort(pieces.begin(), pieces.end(),
+              [](const Piece& a, const Piece& b) { return a.img < b.img; });
+    std::vector<std::optional<Finding>> failed(batch.size());
+    std::vector<std::byte> staging;
+    for (std::size_t p = 0; p < pieces.size();) {
+      // Coalesce: pieces that start within max_gap of the group's end (or
+      // overlap it), up to max_read in all.
+      std::uint64_t start = pieces[p].img, end = start + pieces[p].len;
+      std::size_t q = p + 1;
+      while (q < pieces.size() && pieces[q].img <= end + opt_.max_gap &&
+             std::max(end, pieces[q].img + pieces[q].len) - start <= opt_.max_read) {
+        end = std::max(end, pieces[q].img + pieces[q].len);
+        ++q;
+      }
+      Finding err{Code::evidence_read_error, {}, {}};
+      if (q == p + 1) {
+        if (!read_exact(start, pieces[p].dst, pieces[p].len, err)) failed[pieces[p].slot] = err;
+      } else {
+        staging.resize(end - start);
+        if (read_exact(start, staging.data(), end - start, err)) {
+          for (std::size_t k = p; k < q; ++k)
+            std::memcpy(pieces[k].dst, staging.data() + (pieces[k].img - start), pieces[k].len);
+        } else {
+          // One bad stretch must not cost its neighbours: piece by piece.
+          for (std::size_t k = p; k < q; ++k) {
+            Finding e{Code::evidence_read_error, {}, {}};
+            if (!read_exact(pieces[k].img, pieces[k].dst, pieces[k].len, e)) failed[pieces[k].slot] = e;
+          }
+        }
+      }
+      p = q;
+    }
+    for (std::size_t s = 0; s < batch.size(); ++s) {
+      const std::size_t job = batch[s];
+      const std::uint64_t size = jobs_[job].size;
+      if (failed[s]) {
+        fail(job, *failed[s]);
+        pool_.release(size);
+        continue;
+      }
+      const std::byte* data = arena->data() + base[s];
+      pool_.submit(
+          [this, arena, job, data, size] {
+            c_.begin(job);
+            c_.chunk(job, ByteView(data, size));
+            c_.end(job, nullptr);
+          },
+          size);
+    }
+    batch.clear();
+    batch_bytes = 0;
+    if (tick_) tick_();
+  }
+
+  // A file bigger than the window: its runs in file order through one buffer.
+  void stream_direct(std::size_t job) {
+    const auto& j = jobs_[job];
+    std::vector<std::byte> buf(std::min(opt_.max_read, j.size));
+    c_.begin(job);
+    for (const auto& r : j.runs) {
+      for (std::uint64_t done = 0; done < r.length;) {
+        const std::uint64_t n = std::min<std::uint64_t>(buf.size(), r.length - done);
+        if (r.image_offset) {
+          stats_.bytes_needed += n;
+          stats_.block_bytes_needed += done + n == r.length ? round_up(n) : n;
+          Finding err{Code::evidence_read_error, {}, {}};
+          if (!read_exact(*r.image_offset + done, buf.data(), n, err)) {
+            ++stats_.failed;
+            c_.end(job, &err);
+            return;
+          }
+        } else {
+          std::fill(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n), std::byte{0});
+        }
+        c_.chunk(job, ByteView(buf.data(), n));
+        done += n;
+        if (tick_) tick_();
+      }
+    }
+    c_.end(job, nullptr);
+  }
+
+  void read_through_fs(std::size_t job) {
+    const auto& j = jobs_[job];
+    ++stats_.through_fs;
+    stats_.bytes_needed += j.size;
+    stats_.block_bytes_needed += j.size;
+    auto short_of = [&](std::uint64_t got) {
+      return Finding{Code::fs_file_unreadable, fmt::format("{}: inode {}", fs_.info().source, j.node),
+                     fmt::format("file ends at {} of {} bytes", got, j.size)};
+    };
+    if (j.size <= opt_.window) {
+      auto bytes = fs_.read(j.node, 0, j.size);
+      if (!bytes) return fail(job, bytes.problem());
+      stats_.bytes_read += bytes->size();
+      if (bytes->size() < j.size) return fail(job, short_of(bytes->size()));
+      pool_.reserve(j.size);
+      auto data = std::make_shared<std::vector<std::byte>>(std::move(bytes).value());
+      pool_.submit(
+          [this, data, job] {
+            c_.begin(job);
+            c_.chunk(job, ByteView(*data));
+            c_.end(job, nullptr);
+          },
+          j.size);
+      if (tick_) tick_();
+      return;
+    }
+    c_.begin(job);
+    constexpr std::uint64_t kChunk = 1u << 20;
+    for (std::uint64_t off = 0; off < j.size; off += kChunk) {
+      const std::uint64_t want = std::min(kChunk, j.size - off);
+      auto chunk = fs_.read(j.node, off, want);
+      if (!chunk || chunk->size() < want) {
+        ++stats_.failed;
+        Finding f = chunk ? short_of(off + chunk->size()) : chunk.problem();
+        c_.end(job, &f);
+        return;
+      }
+      stats_.bytes_read += chunk->size();
+      c_.chunk(job, ByteView(*chunk));
+      if (tick_) tick_();
+    }
+    c_.end(job, nullptr);
+  }
+
+  Filesystem& fs_;
+  evidence::Source* src_;
+  std::span<const ReadJob> jobs_;
+  ReadConsumer& c_;
+  BulkReadOptions opt_;
+  const std::function<void()>& tick_;
+  BulkReadStats stats_;
+  std::uint64_t last_end_ = 0;
+  std::uint64_t block_ = fs_.info().block_size;
+  Pool pool_;  // last: its threads stop before the rest goes
+};
+
+}  // namespace
+
+BulkReadStats read_files(Filesystem& fs, std::span<const ReadJob> jobs, ReadConsumer& consumer,
+                         const BulkReadOptions& opt, const std::function<void()>& tick) {
+  Reader r(fs, jobs, consumer, opt, tick);
+  return r.run();
+}
+
+}  // namespace ss::fs
