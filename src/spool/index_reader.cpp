@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ss::spool::index {
 
 IndexContents read_records(ByteView file, const Header& header, const Layout& layout,
@@ -14,6 +16,10 @@ IndexContents read_records(ByteView file, const Header& header, const Layout& la
   c.num_records = num_records;
   std::uint64_t off = layout.header_size;
   std::uint32_t recno = 1;
+  // Room for what the file can hold, never for what the header claims.
+  if (file.size() > off)
+    c.records.reserve(static_cast<std::size_t>(
+        std::min<std::uint64_t>(num_records, (file.size() - off) / layout.record_size)));
   // Records the header counts.
   for (; recno <= num_records; ++recno, off += layout.record_size) {
     auto bytes = file.sub(static_cast<std::size_t>(off), layout.record_size);

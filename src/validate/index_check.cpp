@@ -523,8 +523,12 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
   std::uint64_t fits = (file.size() - l.header_size) / l.record_size;
   auto num = inferred ? static_cast<std::uint32_t>(fits)
                       : static_cast<std::uint32_t>(h.values.get_or(HeaderField::num_records, 0));
-  auto contents = ix::read_records(file, h, l, num);
-  out.contents = contents;
+  // Read once and kept once: the verdicts below are made from the records
+  // in out.contents (no working copy of every record), and out.records is
+  // sized to the records actually read, never to a stated count.
+  out.contents = ix::read_records(file, h, l, num);
+  const ix::IndexContents& contents = *out.contents;
+  out.records.reserve(contents.records.size());
   if (contents.records_missing > 0)
     out.findings.add(Code::index_truncated, ctx.place,
                      fmt::format("header counts {} records, the file holds {} whole ones{}", num,
