@@ -156,12 +156,24 @@ std::vector<std::string> system_flag_names(std::uint32_t flags, std::uint32_t mi
   return out;
 }
 
-std::string envelope_of(fs::Filesystem& fs, const spool::Mailbox& m, const ix::Record& r) {
-  auto id = fs.lookup(m.dir.empty() ? "cyrus.cache" : m.dir + "/cyrus.cache");
-  if (!id) return {};
-  auto bytes = fs.read_all(*id, 1ull << 31);
-  if (!bytes) return {};
-  auto rec = spool::cache::read_record(ByteView(*bytes), r.cache_offset());
+// The mailbox's cyrus.cache, read once (on first need) for all its
+// unrecoverable messages.
+struct CacheBytes {
+  bool tried = false;
+  std::optional<std::vector<std::byte>> bytes;
+};
+
+std::string envelope_of(fs::Filesystem& fs, const spool::Mailbox& m, const ix::Record& r,
+                        CacheBytes& cache) {
+  if (!cache.tried) {
+    cache.tried = true;
+    auto id = fs.lookup(m.dir.empty() ? "cyrus.cache" : m.dir + "/cyrus.cache");
+    if (!id) return {};
+    auto bytes = fs.read_all(*id, 1ull << 31);
+    if (bytes) cache.bytes = std::move(bytes).value();
+  }
+  if (!cache.bytes) return {};
+  auto rec = spool::cache::read_record(ByteView(*cache.bytes), r.cache_offset());
   if (!rec) return {};
   return std::string(rec->items[static_cast<std::size_t>(spool::cache::Item::envelope)].chars());
 }
@@ -572,6 +584,7 @@ class Salvager {
     if (check.header)
       for (const auto& f : check.header->user_flags) keyword_names.push_back(f.value_or(""));
     bool keywords_file = false;
+    CacheBytes cache_bytes;
     std::optional<SeenLookup> seen;  // for index versions before 12, looked up once
     if (check.index.contents && minor < 12 && sum.selected)
       seen = owner_seen(fss_, disc_, m, res_.findings);
@@ -694,7 +707,8 @@ class Salvager {
                          "expunged and unlinked: Cyrus removed the file on purpose");
             break;
         }
-        if (e.status == "unrecoverable" && rv) e.cache_envelope = envelope_of(fs, m, rv->record);
+        if (e.status == "unrecoverable" && rv)
+          e.cache_envelope = envelope_of(fs, m, rv->record, cache_bytes);
       }
 
       // Output.
