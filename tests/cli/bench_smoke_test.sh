@@ -7,8 +7,8 @@ REPO=$(cd "$HERE/../.." && pwd)
 
 for tool in mke2fs debugfs e2fsck dd sha1sum /usr/bin/time; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "skipped: $tool is not installed (scripts/bench needs it)"
-    exit 0
+    fail "$tool is not installed (scripts/bench needs it; scripts/deps installs it)"
+    finish
   fi
 done
 
