@@ -214,8 +214,10 @@ class Reader {
   void read_batch(std::vector<std::size_t>& batch, std::uint64_t& batch_bytes) {
     if (batch.empty()) return;
     pool_.reserve(batch_bytes);
-    // One buffer for the batch, holes already zero; shared by its tasks.
-    auto arena = std::make_shared<std::vector<std::byte>>(batch_bytes);
+    // One buffer for the batch, shared by its tasks. Not cleared (that cost
+    // 6% of a cached check): every byte is read into, or is a hole and
+    // zeroed below.
+    std::shared_ptr<std::byte[]> arena(new std::byte[batch_bytes]);
     std::vector<std::uint64_t> base(batch.size());
     std::vector<Piece> pieces;
     std::uint64_t at = 0;
@@ -223,8 +225,10 @@ class Reader {
       base[s] = at;
       const auto& j = jobs_[batch[s]];
       for (const auto& r : j.runs)
-        if (r.image_offset) {
-          pieces.push_back({*r.image_offset, r.length, arena->data() + at + r.file_offset, s});
+        if (!r.image_offset) {
+          std::memset(arena.get() + at + r.file_offset, 0, r.length);
+        } else {
+          pieces.push_back({*r.image_offset, r.length, arena.get() + at + r.file_offset, s});
           stats_.bytes_needed += r.length;
           stats_.block_bytes_needed += round_up(r.length);
         }
@@ -270,7 +274,7 @@ class Reader {
         pool_.release(size);
         continue;
       }
-      const std::byte* data = arena->data() + base[s];
+      const std::byte* data = arena.get() + base[s];
       pool_.submit(
           [this, arena, job, data, size] {
             c_.begin(job);

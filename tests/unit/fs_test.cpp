@@ -1419,3 +1419,31 @@ TEST_CASE("bulk read: bytes past the end of a truncated image end the job with a
   }
   CHECK(unchanged(img));
 }
+
+TEST_CASE("bulk read: a hole in a file reads as zeros, in a batch and streamed") {
+  auto& im = images();
+  stdfs::path tree = im.dir.path() / "sparse-tree";
+  stdfs::create_directories(tree);
+  // 4 bytes, a hole of about 5 MiB, 4 bytes: two extents and a hole between.
+  spit(tree / "sparse", "head");
+  stdfs::resize_file(tree / "sparse", 5u << 20);
+  { std::ofstream(tree / "sparse", std::ios::binary | std::ios::app) << "tail"; }
+  stdfs::path img = im.dir.path() / "sparse.img";
+  std::string cmd = "mke2fs -q -t ext4 -d '" + tree.string() + "' '" + img.string() + "' 32M";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto f = open_ok(img);
+  auto b = jobs_for(*f);
+  REQUIRE(b.jobs.size() == 1);
+  bool hole = false;
+  for (const auto& r : b.jobs[0].runs) hole = hole || r.hole();
+  REQUIRE(hole);
+  for (std::uint64_t window : {std::uint64_t{16} << 20, std::uint64_t{1} << 20}) {
+    CAPTURE(window);
+    fs::BulkReadOptions opt;
+    opt.window = window;
+    Collect c(1);
+    auto stats = fs::read_files(*f, b.jobs, c, opt);
+    CHECK(stats.failed == 0);
+    CHECK(c.bytes[0] == slurp(tree / "sparse"));
+  }
+}
