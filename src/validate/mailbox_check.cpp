@@ -36,6 +36,15 @@ std::optional<std::vector<std::byte>> read_meta(fs::Filesystem& fs, const std::s
   return std::move(bytes).value();
 }
 
+// The message file's facts, for a verdict whose bytes are still to be read.
+void take_file(MessageVerdict& mv, const spool::MessageFile& f) {
+  mv.has_file = true;
+  mv.file_size = f.size;
+  mv.inode = f.inode;
+  mv.node = f.id;
+  mv.mtime = f.mtime;
+}
+
 // SHA-1 of each job's bytes, each job on whichever thread reads it.
 class HashConsumer final : public fs::ReadConsumer {
  public:
@@ -177,24 +186,15 @@ MailboxCheck check_mailbox_meta(fs::Filesystem& fs, const spool::Mailbox& m) {
       out.messages.push_back(mv);
       continue;
     }
-    const auto& file = it->second;
     seen_uid[mv.uid] = true;
-    mv.has_file = true;
-    mv.file_size = file.size;
-    mv.inode = file.inode;
-    mv.node = file.id;
-    mv.mtime = file.mtime;
+    take_file(mv, it->second);
     out.messages.push_back(mv);
   }
   for (const auto& [uid, f] : files) {
     if (seen_uid.count(uid)) continue;
     MessageVerdict mv;
     mv.uid = uid;
-    mv.has_file = true;
-    mv.file_size = f.size;
-    mv.inode = f.inode;
-    mv.node = f.id;
-    mv.mtime = f.mtime;
+    take_file(mv, f);
     out.messages.push_back(mv);
   }
   std::stable_sort(out.messages.begin(), out.messages.end(),
