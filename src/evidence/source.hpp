@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -44,5 +45,9 @@ class Source {
 // O_CREAT). Problems: evidence.not-found, evidence.unreadable,
 // evidence.unsupported-type.
 Result<std::shared_ptr<Source>> open_image(const std::string& path);
+
+// A Source over bytes held in memory, under the given name: for tests and the
+// fuzz harness over whole filesystem images. Reads past the end are short.
+std::shared_ptr<Source> open_memory(std::string name, std::vector<std::byte> bytes);
 
 }  // namespace ss::evidence

@@ -12,10 +12,15 @@
 // com_err.h alone has none, so it is not included on its own.
 #include <ext2fs/ext2fs.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <csignal>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -917,6 +922,142 @@ errcode_t try_open(const std::shared_ptr<IoContext>& ctx, int flags, std::uint64
                       static_cast<unsigned int>(block_size), source_io_manager(), out);
 }
 
+// libext2fs 1.47.0 (Debian 12) is not safe on every superblock it is told to
+// take as found (EXT2_FLAG_IGNORE_SB_ERRORS, which a damaged disk needs): the
+// fuzz harness over whole images (fuzz/ext_image_fuzz.cpp) found geometry
+// that makes ext2fs_open2 divide by zero. So the superblock candidates are
+// first tried in a child process, with the default action for the crash
+// signals and a time limit per attempt; it reports each attempt through a
+// pipe. A candidate the child died or hung on is marked and a new child goes
+// on from the next one. Here, only the candidate a child opened is opened.
+// One child costs about a millisecond (fork is copy-on-write); open_ext runs
+// before any worker thread exists, so a child inherits no held lock.
+constexpr int kTrialLimitMs = 30'000;  // per attempt
+
+struct Candidate {
+  std::uint64_t superblock = 0;  // 0: the primary
+  std::uint32_t block_size = 0;  // 0: as the superblock says
+};
+
+struct Trial {
+  errcode_t error = 0;  // of the attempt (without EXT2_FLAG_FORCE unless `forced`)
+  bool forced = false;  // opened only with EXT2_FLAG_FORCE (unknown features)
+  std::string crashed;  // non-empty: libext2fs crashed or hung; why
+};
+
+// What a child writes per attempt: a start record, then a result record.
+struct TrialRecord {
+  std::uint32_t index = 0;
+  std::uint32_t done = 0;
+  std::int64_t error = 0;
+  std::uint32_t forced = 0;
+};
+
+// One candidate, then again with EXT2_FLAG_FORCE if it has features this
+// libext2fs does not know. Returns the first error (0 when opened plainly);
+// `forced`: opened only with EXT2_FLAG_FORCE.
+errcode_t open_candidate(const std::shared_ptr<IoContext>& ctx, int flags, const Candidate& c,
+                         ext2_filsys* out, bool& forced) {
+  forced = false;
+  const errcode_t e = try_open(ctx, flags, c.superblock, c.block_size, out);
+  if (e == EXT2_ET_UNSUPP_FEATURE)
+    forced = try_open(ctx, flags | EXT2_FLAG_FORCE, c.superblock, c.block_size, out) == 0;
+  return e;
+}
+
+[[noreturn]] void trial_child(const std::shared_ptr<IoContext>& ctx, int flags,
+                              const std::vector<Candidate>& cands, std::size_t from, int fd) {
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);  // a crash here must not leave a core file
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) std::signal(sig, SIG_DFL);
+  for (std::size_t i = from; i < cands.size(); ++i) {
+    TrialRecord r;
+    r.index = static_cast<std::uint32_t>(i);
+    if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(2);
+    ext2_filsys fs = nullptr;
+    bool forced = false;
+    r.error = open_candidate(ctx, flags, cands[i], &fs, forced);
+    r.done = 1;
+    r.forced = forced ? 1 : 0;
+    if (fs != nullptr) ext2fs_free(fs);
+    if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(2);
+    if (r.error == 0 || forced) break;
+  }
+  ::_exit(0);
+}
+
+// Tries candidates from `from` on, in order (in children), until one opens;
+// fills `trials` (one per candidate) for each attempted. Returns the index of
+// the one that opened, or cands.size(). When no child can be made, or one
+// stops between attempts, returns the next candidate untried: the caller
+// then attempts that one unguarded.
+std::size_t trial_candidates(const std::shared_ptr<IoContext>& ctx, int flags,
+                             const std::vector<Candidate>& cands, std::size_t from,
+                             std::vector<Trial>& trials) {
+  while (from < cands.size()) {
+    int fds[2];
+    if (::pipe(fds) != 0) return from;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return from;
+    }
+    if (pid == 0) {
+      ::close(fds[0]);
+      trial_child(ctx, flags, cands, from, fds[1]);
+    }
+    ::close(fds[1]);
+    constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+    std::size_t started = kNone;  // attempt under way in the child
+    std::optional<std::size_t> opened;
+    bool hung = false;
+    std::size_t last_done = from;  // next candidate not yet finished
+    for (;;) {
+      pollfd pfd{fds[0], POLLIN, 0};
+      const int pr = ::poll(&pfd, 1, kTrialLimitMs);
+      if (pr < 0 && errno == EINTR) continue;
+      if (pr == 0) {
+        hung = true;
+        ::kill(pid, SIGKILL);
+        break;
+      }
+      TrialRecord r;
+      const ssize_t n = ::read(fds[0], &r, sizeof r);
+      if (n < 0 && errno == EINTR) continue;
+      if (n != static_cast<ssize_t>(sizeof r) || r.index >= cands.size()) break;  // EOF: exited
+      if (!r.done) {
+        started = r.index;
+        continue;
+      }
+      started = kNone;
+      trials[r.index].error = static_cast<errcode_t>(r.error);
+      trials[r.index].forced = r.forced != 0;
+      last_done = r.index + 1;
+      if (r.error == 0 || r.forced) opened = r.index;
+    }
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (opened) return *opened;
+    if (started == kNone) {
+      if (last_done >= cands.size()) return cands.size();
+      return last_done;  // the child stopped between attempts: try that one here, unguarded
+    }
+    std::string& why = trials[started].crashed;
+    if (hung)
+      why = fmt::format("libext2fs did not finish opening it within {} s", kTrialLimitMs / 1000);
+    else if (WIFSIGNALED(status))
+      why = fmt::format("libext2fs crashed opening it (signal {}: {})", WTERMSIG(status),
+                        ::strsignal(WTERMSIG(status)));
+    else
+      why = fmt::format("libext2fs failed opening it (wait status {:#x})", status);
+    from = started + 1;
+  }
+  return cands.size();
+}
+
 FsInfo describe(const ext2_filsys fs, const evidence::Source& src, std::uint64_t sb_block) {
   const ext2_super_block& sb = *fs->super;
   FsInfo info;
@@ -954,40 +1095,47 @@ Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> s
               EXT2_FLAG_IGNORE_SB_ERRORS;
   Findings findings;
 
+  std::vector<Candidate> cands{Candidate{}};
+  for (auto [bs, block] : backup_candidates(size)) cands.push_back(Candidate{block, bs});
+  std::vector<Trial> trials(cands.size());
   ext2_filsys fs = nullptr;
-  errcode_t primary = try_open(ctx, flags, 0, 0, &fs);
-  if (primary == EXT2_ET_UNSUPP_FEATURE) {
-    // Features this libext2fs does not know (or a journal device): read anyway.
-    errcode_t forced = try_open(ctx, flags | EXT2_FLAG_FORCE, 0, 0, &fs);
-    if (forced == 0) {
-      findings.add(Code::fs_features_forced, name, ext_error(primary));
-      flags |= EXT2_FLAG_FORCE;
-      primary = 0;
-    }
+  std::size_t chosen = 0;
+  for (std::size_t next = 0; next < cands.size(); next = chosen + 1) {
+    chosen = trial_candidates(ctx, flags, cands, next, trials);
+    if (chosen >= cands.size()) break;
+    bool forced = false;
+    const errcode_t e = open_candidate(ctx, flags, cands[chosen], &fs, forced);
+    trials[chosen].error = e;
+    trials[chosen].forced = forced;
+    if (e == 0 || forced) break;
+    fs = nullptr;
+  }
+  const auto error_of = [&](std::size_t i) {
+    return trials[i].crashed.empty() ? ext_error(trials[i].error) : trials[i].crashed;
+  };
+  if (fs != nullptr && trials[chosen].forced) {
+    findings.add(Code::fs_features_forced, name, ext_error(trials[chosen].error));
   }
   std::uint64_t sb_block = 0;
-  std::size_t tried = 0;
-  if (primary != 0) {
-    for (auto [bs, block] : backup_candidates(size)) {
-      ++tried;
-      errcode_t e = try_open(ctx, flags, block, bs, &fs);
-      if (e == EXT2_ET_UNSUPP_FEATURE) e = try_open(ctx, flags | EXT2_FLAG_FORCE, block, bs, &fs);
-      if (e == 0) {
-        sb_block = block;
-        findings.add(
-            Code::fs_backup_superblock, name,
-            fmt::format("block {} (block size {}); primary: {}", block, bs, ext_error(primary)));
-        break;
-      }
-    }
-    if (sb_block == 0) {
-      std::string detail = fmt::format(
-          "primary superblock: {}; {} backup superblock locations tried (block sizes "
-          "1024..65536, groups 1, 3, 5, 7, 9, 25, 27, ...): none usable",
-          ext_error(primary), tried);
-      const bool looks_ext = primary != EXT2_ET_BAD_MAGIC && primary != EXT2_ET_SHORT_READ;
-      return Finding{looks_ext ? Code::fs_open_failed : Code::fs_not_ext, name, std::move(detail)};
-    }
+  if (fs != nullptr && chosen > 0) {
+    sb_block = cands[chosen].superblock;
+    findings.add(Code::fs_backup_superblock, name,
+                 fmt::format("block {} (block size {}); primary: {}", sb_block,
+                             cands[chosen].block_size, error_of(0)));
+  }
+  if (fs == nullptr) {
+    const std::size_t tried = cands.size() - 1;
+    std::size_t crashed = 0;
+    for (std::size_t i = 1; i < trials.size(); ++i) if (!trials[i].crashed.empty()) ++crashed;
+    std::string detail = fmt::format(
+        "primary superblock: {}; {} backup superblock locations tried (block sizes "
+        "1024..65536, groups 1, 3, 5, 7, 9, 25, 27, ...): none usable",
+        error_of(0), tried);
+    if (crashed > 0) detail += fmt::format(" ({} of them crashed or hung libext2fs)", crashed);
+    const errcode_t primary = trials[0].error;
+    const bool looks_ext = !trials[0].crashed.empty() ||
+                           (primary != EXT2_ET_BAD_MAGIC && primary != EXT2_ET_SHORT_READ);
+    return Finding{looks_ext ? Code::fs_open_failed : Code::fs_not_ext, name, std::move(detail)};
   }
   if (fs->super->s_magic != EXT2_SUPER_MAGIC) {  // a journal device opened by FORCE, etc.
     ext2fs_free(fs);

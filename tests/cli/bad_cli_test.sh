@@ -198,6 +198,12 @@ if command -v mkswap >/dev/null; then
   bad 8 'fs.not-ext' "a swap area" -- "$BIN" ls swap.img
 fi
 bad 8 'evidence.empty' "/proc/self/mem (a 0-byte regular file)" -- "$BIN" probe /proc/self/mem
+# A superblock that makes libext2fs 1.47.0's ext2fs_open2 divide by zero
+# (found by fuzz_ext_image): the attempt dies in a child, the run does not.
+CRASHER=$(dirname "$0")/../../fuzz/corpus/ext_image/crash-ext2fs-open2-divides-by-zero
+[[ $CRASHER == /* ]] || CRASHER=$OLDPWD/$CRASHER
+bad_salvage 8 'fs.open-failed.*libext2fs crashed opening it \(signal 8' \
+  "a superblock libext2fs crashes on" "$CRASHER"
 
 # The same evidence twice.
 ln -s "$IMG" link.img
