@@ -68,6 +68,7 @@ struct ImapReadOptions {
   std::string password;       // when the URL holds none (file, environment)
   bool insecure_tls = false;  // imaps: verify neither certificate nor host name
   std::string ca_file;        // imaps: trust these CA certificates (PEM), not the system's
+  bool starttls = false;      // imap://: upgrade to TLS with STARTTLS, or fail
   bool hash_bodies = false;   // hash every message's bytes, even with DIGEST.SHA1
   long connect_timeout_s = 30;
   long response_timeout_s = 120;  // a server silent this long is given up
