@@ -2,6 +2,7 @@
 // prints, and decides the exit status.
 #include <fnmatch.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -28,9 +29,11 @@
 #include "report/dump.hpp"
 #include "report/findings_json.hpp"
 #include "report/listing.hpp"
+#include "report/reinject_report.hpp"
 #include "report/salvage_report.hpp"
 #include "salvage/other_side.hpp"
 #include "salvage/other_side_imap.hpp"
+#include "salvage/reinject.hpp"
 #include "salvage/salvage.hpp"
 #include "core/time_parse.hpp"
 #include "spool/discovery.hpp"
@@ -637,6 +640,150 @@ int run_salvage(const SalvageArgs& a) {
   return status;
 }
 
+struct ReinjectArgs {
+  std::string out, url, password_file, map_file, missing = "quarantine";
+  bool insecure = false, starttls = false, allow_plaintext = false, json = false;
+  bool no_multiappend = false, no_literal_plus = false;
+  salvage::ReinjectOptions opt;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The password: in the URL, else --password-file, else $SPOOLSALVAGE_PASSWORD,
+// else asked on the terminal (not echoed). Never printed.
+int reinject_password(const ReinjectArgs& a, const salvage::ImapServer& server, std::string& out) {
+  if (server.password) return kExitOk;
+  if (!a.password_file.empty()) {
+    std::ifstream f(a.password_file, std::ios::binary);
+    std::string line;
+    if (!f || !std::getline(f, line)) {
+      std::fprintf(stderr, "spoolsalvage reinject: cannot read --password-file %s\n",
+                   report::printable(a.password_file).c_str());
+      return kExitOperational;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out = line;
+    return kExitOk;
+  }
+  if (const char* env = std::getenv("SPOOLSALVAGE_PASSWORD")) {
+    out = env;
+    return kExitOk;
+  }
+  if (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)) {
+    std::fprintf(stderr, "password for %s: ", report::printable(server.display()).c_str());
+    termios old{};
+    const bool have = ::tcgetattr(STDIN_FILENO, &old) == 0;
+    if (have) {
+      termios quiet = old;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (have) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+    out = line;
+    return kExitOk;
+  }
+  std::fprintf(stderr, "spoolsalvage reinject: no password for %s: give --password-file FILE or "
+                       "$SPOOLSALVAGE_PASSWORD (or run on a terminal to be asked)\n",
+               report::printable(server.display()).c_str());
+  return kExitUsage;
+}
+
+int run_reinject(ReinjectArgs& a) {
+  auto server = salvage::parse_imap_url(a.url);
+  if (!server) {
+    std::fprintf(stderr, "spoolsalvage reinject: %s\n",
+                 report::finding_line(server.problem()).c_str());
+    return kExitUsage;
+  }
+  if (!server->tls && !a.starttls && !a.allow_plaintext && !is_loopback(server->host)) {
+    std::fprintf(stderr, "spoolsalvage reinject: imap:// to %s would send the password and the "
+                         "mail in plain text: use imaps://, --starttls, or --allow-plaintext\n",
+                 report::printable(server->host).c_str());
+    return kExitUsage;
+  }
+  if (a.starttls && server->tls) {
+    std::fprintf(stderr, "spoolsalvage reinject: --starttls is for imap://; imaps:// is TLS already\n");
+    return kExitUsage;
+  }
+  auto& opt = a.opt;
+  if (a.missing == "quarantine") opt.missing = salvage::Missing::quarantine;
+  else if (a.missing == "create") opt.missing = salvage::Missing::create;
+  else if (a.missing == "skip") opt.missing = salvage::Missing::skip;
+  else {
+    std::fprintf(stderr, "spoolsalvage reinject: --missing is quarantine, create or skip, not %s\n",
+                 report::printable(a.missing).c_str());
+    return kExitUsage;
+  }
+  if (!a.map_file.empty()) {
+    std::ifstream f(a.map_file);
+    if (!f) {
+      std::fprintf(stderr, "spoolsalvage reinject: cannot read --map %s\n",
+                   report::printable(a.map_file).c_str());
+      return kExitOperational;
+    }
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(f, line)) {
+      ++n;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      const auto tab = line.find('\t');
+      if (tab == std::string::npos || tab == 0 || tab + 1 == line.size()) {
+        std::fprintf(stderr, "spoolsalvage reinject: --map %s line %zu: want OLD-NAME<TAB>TARGET-NAME "
+                             "(Cyrus internal names)\n",
+                     report::printable(a.map_file).c_str(), n);
+        return kExitUsage;
+      }
+      opt.mailbox_map[line.substr(0, tab)] = line.substr(tab + 1);
+    }
+  }
+  if (int rc = reinject_password(a, *server, opt.conn.password); rc != kExitOk) return rc;
+  opt.conn.insecure_tls = a.insecure;
+  opt.conn.starttls = a.starttls;
+  opt.use_multiappend = !a.no_multiappend;
+  opt.use_literal_plus = !a.no_literal_plus;
+  if (a.insecure)
+    std::fprintf(stderr, "spoolsalvage reinject: WARNING: --insecure: the server's certificate is "
+                         "not verified; anyone on the path could read the mail and the password\n");
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  if (tty)
+    opt.progress = [](std::uint64_t done, std::uint64_t total) {
+      std::fprintf(stderr, "\rreinject: %llu / %llu messages", static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total));
+    };
+  opt.cancel = &g_cancel;
+  std::signal(SIGINT, on_cancel_signal);
+  std::signal(SIGTERM, on_cancel_signal);
+  auto r = salvage::reinject(a.out, *server, opt);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (tty && opt.progress) std::fprintf(stderr, "\n");
+  if (!r) {
+    const Code c = r.problem().code;
+    std::fprintf(stderr, "spoolsalvage reinject: %s\n", report::finding_line(r.problem()).c_str());
+    return c == Code::reinject_not_from_not_in ? kExitUsage : kExitOperational;
+  }
+  const std::string target = server->display();
+  const std::string text = a.json ? report::reinject_json(*r, target, opt.dry_run)
+                                  : report::reinject_text(*r, target, opt.dry_run);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (!a.json)
+    for (const auto& f : r->findings.items())
+      if (f.severity() >= Severity::warning)
+        std::fprintf(stderr, "%s\n", report::finding_line(f).c_str());
+  int rc = kExitOk;
+  for (const auto& e : r->entries)
+    if (e.outcome == salvage::Outcome::failed) rc |= kExitLeft;
+  if (r->findings.any_at_least(Severity::relaxation)) rc |= kExitFound;
+  if (r->cancelled) rc |= kExitCancelled | kExitLeft;
+  return rc;
+}
+
 int main_impl(int argc, char** argv) {
   CLI::App app{"spoolsalvage: forensic salvage of Cyrus IMAP spools, read-only, from ext2/3/4 "
                "images, disks or directory trees",
@@ -649,7 +796,7 @@ int main_impl(int argc, char** argv) {
     std::string cmd = "spoolsalvage";
     if (a->get_subcommands().empty() && argc > 1)  // not "A subcommand is required"
       return fmt::format("spoolsalvage: unknown command or option '{}' (commands: probe, ls, check, "
-                         "dump, salvage; see 'spoolsalvage --help')\n",
+                         "dump, salvage, reinject; see 'spoolsalvage --help')\n",
                          report::printable(argv[1]));
     for (const auto* sub : a->get_subcommands()) cmd += " " + sub->get_name();
     return fmt::format("{}: {} (see '{} --help')\n", cmd, report::printable(e.what()), cmd);
@@ -744,6 +891,40 @@ int main_impl(int argc, char** argv) {
                  "kept without reading the evidence again; everything else is done again");
   salv->footer(kExitHelp);
 
+  auto* rein = app.add_subcommand(
+      "reinject", "APPEND the stranded messages of a salvage made with --not-in to the new "
+                  "master, with flags and internal dates; idempotent and resumable");
+  ReinjectArgs ra;
+  rein->add_option("OUT", ra.out, "the output directory of `salvage --not-in`")->required();
+  rein->add_option("TARGET", ra.url,
+                   "imap[s]://login@host[:port]/ (an admin login appends as each mailbox's owner "
+                   "by SASL PLAIN authorization)")
+      ->required();
+  rein->add_option("--password-file", ra.password_file,
+                   "the password is this file's first line (else $SPOOLSALVAGE_PASSWORD, else "
+                   "asked on the terminal; never on the command line)");
+  rein->add_flag("--starttls", ra.starttls, "imap://: upgrade to TLS with STARTTLS, or fail");
+  rein->add_flag("--insecure", ra.insecure, "do not verify the server's TLS certificate (loudly)");
+  rein->add_option("--cacert", ra.opt.conn.ca_file, "trust the CA certificates in this PEM file");
+  rein->add_flag("--allow-plaintext", ra.allow_plaintext,
+                 "allow imap:// without TLS to a host that is not a loopback address");
+  rein->add_flag("--include-expunged", ra.opt.include_expunged,
+                 "also append messages expunged on the old master, or in mailboxes deleted there");
+  rein->add_flag("--include-unverified", ra.opt.include_unverified,
+                 "also append messages whose content is not proven (status unverified)");
+  rein->add_option("--missing", ra.missing,
+                   "a mailbox not on the target (deleted there): quarantine (default: under the "
+                   "owner's INBOX, folder 'Recovered by spoolsalvage', original path kept), "
+                   "create, or skip");
+  rein->add_option("--map", ra.map_file,
+                   "file of OLD-NAME<TAB>TARGET-NAME lines (Cyrus internal names): append there");
+  rein->add_flag("--dry-run", ra.opt.dry_run, "read the target and say what would be appended");
+  rein->add_flag("--no-multiappend", ra.no_multiappend, "one APPEND per message");
+  rein->add_flag("--no-literal-plus", ra.no_literal_plus,
+                 "synchronizing literals even when the server offers LITERAL+");
+  rein->add_flag("--json", ra.json, "machine-readable output");
+  rein->footer(kExitHelp);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -771,6 +952,7 @@ int main_impl(int argc, char** argv) {
     return run_check(all, check_mailboxes, json, !no_hash);
   }
   if (dump->parsed()) return run_dump(dump_args, json);
+  if (rein->parsed()) return run_reinject(ra);
   if (salv->parsed()) {
     sa.from_sync_log = sync_opt->count() > 0;
     sa.evidence = {salv_evidence};

@@ -246,6 +246,27 @@ std::string_view to_string(Severity s);
   X(other_side_imap_proxy, "other-side.imap-proxy", info,                                          \
     "users' mailboxes were read as their owner by SASL proxy authorization (an admin has no read " \
     "right on them)")                                                                              \
+  X(reinject_manifest_unreadable, "reinject.manifest-unreadable", fatal,                           \
+    "OUT/manifest.jsonl of a salvage cannot be read, or a line of it is not a manifest entry")    \
+  X(reinject_not_from_not_in, "reinject.not-from-not-in", fatal,                                   \
+    "the salvage was made without --not-in: its manifest does not say what the target lacks")     \
+  X(reinject_failed, "reinject.failed", fatal,                                                     \
+    "the target IMAP server could not be used (connection, TLS, login, or reading what it holds)") \
+  X(reinject_append_failed, "reinject.append-failed", error,                                       \
+    "a message could not be appended to the target; it is not there")                             \
+  X(reinject_file_changed, "reinject.file-changed", error,                                         \
+    "a message file in OUT is missing or its SHA-1 is no longer the one the salvage wrote; not "   \
+    "appended")                                                                                    \
+  X(reinject_mailbox_missing, "reinject.mailbox-missing", warning,                                 \
+    "a mailbox is not on the target (deleted there, or gone since): its stranded mail goes to "    \
+    "the quarantine folder, or is created or skipped as --missing says")                          \
+  X(reinject_keyword_dropped, "reinject.keyword-dropped", warning,                                 \
+    "a keyword is not a valid IMAP flag atom and was not sent with its message")                  \
+  X(reinject_journal_failed, "reinject.journal-failed", fatal,                                     \
+    "the journal OUT/reinject.jsonl could not be written; the run stops (the target was read "     \
+    "for what it holds, so a re-run appends nothing twice)")                                       \
+  X(reinject_insecure_tls, "reinject.insecure-tls", relaxation,                                    \
+    "the target's TLS certificate and host name were not verified (--insecure)")                  \
   X(out_not_directory, "out.not-directory", fatal,                                                 \
     "the output path exists and is not a directory; give a new or empty directory")               \
   X(out_not_resumable, "out.not-resumable", fatal,                                                 \
