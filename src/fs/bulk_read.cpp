@@ -147,6 +147,14 @@ class Reader {
       if (j.size == 0) {
         c_.begin(i);
         c_.end(i, nullptr);
+      } else if (src_ && j.size > src_->size()) {
+        // Only holes can make a file larger than the evidence it lies in, and
+        // a mail file has none: the inode's size is damaged (or hostile, and
+        // would have us hash terabytes of zeros). Found by fuzz_ext_image.
+        fail(i, Finding{Code::fs_file_unreadable, fmt::format("{}: inode {}", src_->name(), j.node),
+                        fmt::format("the inode says {} bytes, more than the whole evidence ({} "
+                                    "bytes): its size is damaged; not read",
+                                    j.size, src_->size())});
       } else if (src_ && direct_readable(j, *src_)) {
         direct.push_back(i);
       } else {

@@ -227,4 +227,19 @@ else:
 else
   echo "   salvage of the 2 GiB file skipped: only $((avail_kb / 1024)) MB free under $TMP (needs > 5 GiB)"
 fi
+
+# Bound 5: in an ext image, a message inode whose size says 1 TiB (its blocks
+# unchanged). Only holes could make a file larger than the evidence, and a
+# mail file has none: it is refused up front (message.unreadable, saying so), not hashed
+# as a terabyte of zeros (found by fuzz_ext_image as a hang).
+cp "$FIX/cyrus36-uuid.ext4.img" "$TMP/b5.img"
+b5msg=$(debugfs -R "ls -p var/spool/cyrus/mail/uuid/w/k/wkvl07kbgsw39h5a9unhsz7x" "$TMP/b5.img" 2>/dev/null |
+  awk -F/ '$6 ~ /^[0-9]+\.$/ {print $6; exit}')
+debugfs -w -R "sif var/spool/cyrus/mail/uuid/w/k/wkvl07kbgsw39h5a9unhsz7x/$b5msg size 1099511627776" \
+  "$TMP/b5.img" >/dev/null 2>&1
+measure b5check -- timeout 120 "$BIN" check --json "$TMP/b5.img"
+bounded "5 check" b5check
+json_check "5 check: the 1 TiB inode is refused as damaged, not read" "$TMP/m/b5check.stdout" '
+hits = [f for m in c["mailboxes"] for f in m.get("check_findings", []) if f["code"] == "message.unreadable" and "more than the whole evidence" in f.get("detail", "")]
+if len(hits) != 1: bad.append("%d message.unreadable findings for the 1 TiB inode" % len(hits))'
 finish
