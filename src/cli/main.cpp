@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <fmt/format.h>
 #include <iostream>
@@ -26,11 +27,13 @@
 #include "fs/filesystem.hpp"
 #include "report/check_report.hpp"
 #include "report/dfxml.hpp"
+#include "report/diff_report.hpp"
 #include "report/dump.hpp"
 #include "report/findings_json.hpp"
 #include "report/listing.hpp"
 #include "report/reinject_report.hpp"
 #include "report/salvage_report.hpp"
+#include "salvage/diff.hpp"
 #include "salvage/other_side.hpp"
 #include "salvage/other_side_imap.hpp"
 #include "salvage/reinject.hpp"
@@ -373,6 +376,87 @@ int read_live_other_side(const SalvageArgs& a, salvage::OtherSide& other, std::s
   return kExitOk;
 }
 
+// --mailboxes-from-sync-log [FILE]: the mailboxes the sync log names, from
+// FILE or from the logs in the evidence's config directory. kExitOk, or the
+// exit status of a problem already printed (after undo()).
+int sync_log_selection(const std::string& file, const spool::SpoolDiscovery& disc,
+                       const std::vector<fs::Filesystem*>& evidence, salvage::Selection& sel,
+                       const std::function<void()>& undo) {
+  spool::SyncLogSelection logsel;
+  std::vector<std::string> used;
+  Findings log_findings;
+  if (!file.empty()) {
+    // A file or a pipe, bounded as a sync log in the evidence is.
+    struct stat lst {};
+    std::string bytes, why;
+    if (::stat(file.c_str(), &lst) != 0) why = std::strerror(errno);
+    else if (S_ISDIR(lst.st_mode)) why = "is a directory";
+    else if (!S_ISREG(lst.st_mode) && !S_ISFIFO(lst.st_mode)) why = "not a regular file";
+    else if (static_cast<std::uint64_t>(lst.st_size) > spool::kMaxSyncLogBytes)
+      why = fmt::format("larger than {} bytes", spool::kMaxSyncLogBytes);
+    std::ifstream f;
+    if (why.empty()) f.open(file, std::ios::binary);
+    if (why.empty() && !f) why = std::strerror(errno);
+    std::vector<char> chunk(1 << 16);
+    while (why.empty() && f && bytes.size() <= spool::kMaxSyncLogBytes) {
+      f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      bytes.append(chunk.data(), static_cast<std::size_t>(f.gcount()));
+    }
+    if (why.empty() && f.bad()) why = "read error";
+    if (why.empty() && bytes.size() > spool::kMaxSyncLogBytes)
+      why = fmt::format("larger than {} bytes", spool::kMaxSyncLogBytes);
+    if (!why.empty()) {
+      std::fprintf(stderr, "spoolsalvage: cannot read sync log %s: %s\n",
+                   report::printable(file).c_str(), why.c_str());
+      undo();
+      return kExitOperational;
+    }
+    auto log = spool::parse_sync_log(bytes_of(bytes), file);
+    // Not one line a Cyrus writes, and something wrong: the wrong file.
+    if (!log.findings.items().empty() &&
+        std::none_of(log.entries.begin(), log.entries.end(), [](const spool::SyncLogEntry& e) {
+          return e.kind != spool::SyncVerb::unknown;
+        })) {
+      std::fprintf(stderr, "spoolsalvage: %s is not a Cyrus sync log: no line names a known "
+                           "verb (first problem: %s)\n", report::printable(file).c_str(),
+                   report::finding_line(log.findings.items().front()).c_str());
+      undo();
+      return kExitUsage;
+    }
+    spool::add_sync_log(logsel, log.entries);
+    log_findings.append(log.findings);
+    used.push_back(file);
+  } else if (disc.config.configdirectory_in_evidence) {
+    for (auto* f : evidence)
+      for (const auto& path : spool::find_sync_logs(*f, *disc.config.configdirectory_in_evidence)) {
+        auto log = spool::read_sync_log(*f, path);
+        if (!log) {
+          log_findings.add(log.problem());
+          continue;
+        }
+        spool::add_sync_log(logsel, log->entries);
+        log_findings.append(log->findings);
+        used.push_back(path);
+      }
+  }
+  if (used.empty()) {
+    std::fprintf(stderr, "spoolsalvage: --mailboxes-from-sync-log: no sync log found in the "
+                         "evidence's config directory; name the file: "
+                         "--mailboxes-from-sync-log FILE\n");
+    undo();
+    return kExitOperational;
+  }
+  std::size_t shown = 0;
+  for (const auto& f : log_findings.items())
+    if (++shown <= 10) std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(f).c_str());
+  if (shown > 10)
+    std::fprintf(stderr, "spoolsalvage: ... and %zu more sync log findings\n",
+                 shown - 10);
+  sel.sync_log = std::move(logsel);
+  sel.sync_log_source = fmt::format("sync log ({})", fmt::join(used, ", "));
+  return kExitOk;
+}
+
 int run_salvage(const SalvageArgs& a) {
   salvage::Selection sel;
   sel.mailbox_globs = a.mailboxes;
@@ -491,78 +575,8 @@ int run_salvage(const SalvageArgs& a) {
     return kExitUsage;
   }
   if (a.from_sync_log) {
-    spool::SyncLogSelection logsel;
-    std::vector<std::string> used;
-    Findings log_findings;
-    if (!a.sync_log_file.empty()) {
-      // A file or a pipe, bounded as a sync log in the evidence is.
-      struct stat lst {};
-      std::string bytes, why;
-      if (::stat(a.sync_log_file.c_str(), &lst) != 0) why = std::strerror(errno);
-      else if (S_ISDIR(lst.st_mode)) why = "is a directory";
-      else if (!S_ISREG(lst.st_mode) && !S_ISFIFO(lst.st_mode)) why = "not a regular file";
-      else if (static_cast<std::uint64_t>(lst.st_size) > spool::kMaxSyncLogBytes)
-        why = fmt::format("larger than {} bytes", spool::kMaxSyncLogBytes);
-      std::ifstream f;
-      if (why.empty()) f.open(a.sync_log_file, std::ios::binary);
-      if (why.empty() && !f) why = std::strerror(errno);
-      std::vector<char> chunk(1 << 16);
-      while (why.empty() && f && bytes.size() <= spool::kMaxSyncLogBytes) {
-        f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        bytes.append(chunk.data(), static_cast<std::size_t>(f.gcount()));
-      }
-      if (why.empty() && f.bad()) why = "read error";
-      if (why.empty() && bytes.size() > spool::kMaxSyncLogBytes)
-        why = fmt::format("larger than {} bytes", spool::kMaxSyncLogBytes);
-      if (!why.empty()) {
-        std::fprintf(stderr, "spoolsalvage: cannot read sync log %s: %s\n",
-                     report::printable(a.sync_log_file).c_str(), why.c_str());
-        undo_out();
-        return kExitOperational;
-      }
-      auto log = spool::parse_sync_log(bytes_of(bytes), a.sync_log_file);
-      // Not one line a Cyrus writes, and something wrong: the wrong file.
-      if (!log.findings.items().empty() &&
-          std::none_of(log.entries.begin(), log.entries.end(), [](const spool::SyncLogEntry& e) {
-            return e.kind != spool::SyncVerb::unknown;
-          })) {
-        std::fprintf(stderr, "spoolsalvage: %s is not a Cyrus sync log: no line names a known "
-                             "verb (first problem: %s)\n", report::printable(a.sync_log_file).c_str(),
-                     report::finding_line(log.findings.items().front()).c_str());
-        undo_out();
-        return kExitUsage;
-      }
-      spool::add_sync_log(logsel, log.entries);
-      log_findings.append(log.findings);
-      used.push_back(a.sync_log_file);
-    } else if (disc.config.configdirectory_in_evidence) {
-      for (auto* f : o.usable)
-        for (const auto& path : spool::find_sync_logs(*f, *disc.config.configdirectory_in_evidence)) {
-          auto log = spool::read_sync_log(*f, path);
-          if (!log) {
-            log_findings.add(log.problem());
-            continue;
-          }
-          spool::add_sync_log(logsel, log->entries);
-          log_findings.append(log->findings);
-          used.push_back(path);
-        }
-    }
-    if (used.empty()) {
-      std::fprintf(stderr, "spoolsalvage: --mailboxes-from-sync-log: no sync log found in the "
-                           "evidence's config directory; name the file: "
-                           "--mailboxes-from-sync-log FILE\n");
-      undo_out();
-      return kExitOperational;
-    }
-    std::size_t shown = 0;
-    for (const auto& f : log_findings.items())
-      if (++shown <= 10) std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(f).c_str());
-    if (shown > 10)
-      std::fprintf(stderr, "spoolsalvage: ... and %zu more sync log findings\n",
-                   shown - 10);
-    sel.sync_log = std::move(logsel);
-    sel.sync_log_source = fmt::format("sync log ({})", fmt::join(used, ", "));
+    if (int st = sync_log_selection(a.sync_log_file, disc, o.usable, sel, undo_out); st != kExitOk)
+      return st;
   }
   // Progress on stderr, only for a person watching a terminal.
   salvage::ProgressFn progress;
@@ -653,14 +667,15 @@ bool is_loopback(const std::string& host) {
 
 // The password: in the URL, else --password-file, else $SPOOLSALVAGE_PASSWORD,
 // else asked on the terminal (not echoed). Never printed.
-int reinject_password(const ReinjectArgs& a, const salvage::ImapServer& server, std::string& out) {
+int imap_password(const char* cmd, const std::string& password_file,
+                  const salvage::ImapServer& server, std::string& out) {
   if (server.password) return kExitOk;
-  if (!a.password_file.empty()) {
-    std::ifstream f(a.password_file, std::ios::binary);
+  if (!password_file.empty()) {
+    std::ifstream f(password_file, std::ios::binary);
     std::string line;
     if (!f || !std::getline(f, line)) {
-      std::fprintf(stderr, "spoolsalvage reinject: cannot read --password-file %s\n",
-                   report::printable(a.password_file).c_str());
+      std::fprintf(stderr, "spoolsalvage %s: cannot read --password-file %s\n", cmd,
+                   report::printable(password_file).c_str());
       return kExitOperational;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -687,9 +702,9 @@ int reinject_password(const ReinjectArgs& a, const salvage::ImapServer& server, 
     out = line;
     return kExitOk;
   }
-  std::fprintf(stderr, "spoolsalvage reinject: no password for %s: give --password-file FILE or "
+  std::fprintf(stderr, "spoolsalvage %s: no password for %s: give --password-file FILE or "
                        "$SPOOLSALVAGE_PASSWORD (or run on a terminal to be asked)\n",
-               report::printable(server.display()).c_str());
+               cmd, report::printable(server.display()).c_str());
   return kExitUsage;
 }
 
@@ -742,7 +757,8 @@ int run_reinject(ReinjectArgs& a) {
       opt.mailbox_map[line.substr(0, tab)] = line.substr(tab + 1);
     }
   }
-  if (int rc = reinject_password(a, *server, opt.conn.password); rc != kExitOk) return rc;
+  if (int rc = imap_password("reinject", a.password_file, *server, opt.conn.password); rc != kExitOk)
+    return rc;
   opt.conn.insecure_tls = a.insecure;
   opt.conn.starttls = a.starttls;
   opt.use_multiappend = !a.no_multiappend;
@@ -784,6 +800,87 @@ int run_reinject(ReinjectArgs& a) {
   return rc;
 }
 
+struct DiffArgs {
+  std::string old_evidence, new_side, since, until, sync_log_file, password_file;
+  std::vector<std::string> more_old, mailboxes;
+  bool from_sync_log = false, json = false, include_expunged = false;
+  salvage::ImapReadOptions imap;
+};
+
+int run_diff(DiffArgs& a) {
+  salvage::DiffOptions opt;
+  opt.include_expunged = a.include_expunged;
+  opt.sel.mailbox_globs = a.mailboxes;
+  for (auto [text, slot, flag] : {std::tuple{&a.since, &opt.sel.since, "--since"},
+                                  std::tuple{&a.until, &opt.sel.until, "--until"}}) {
+    if (text->empty()) continue;
+    std::string why;
+    auto t = parse_time(*text, &why);
+    if (!t) {
+      std::fprintf(stderr, "spoolsalvage diff: %s: not a time (epoch seconds or ISO 8601): %s%s%s\n",
+                   flag, report::printable(*text).c_str(), why.empty() ? "" : ": ", why.c_str());
+      return kExitUsage;
+    }
+    *slot = *t;
+  }
+  std::vector<std::string> old_all{a.old_evidence};
+  old_all.insert(old_all.end(), a.more_old.begin(), a.more_old.end());
+  const bool new_imap = salvage::is_imap_url(a.new_side);
+  std::vector<std::string> both = old_all;
+  if (!new_imap) both.push_back(a.new_side);
+  if (evidence_given_twice(both)) return kExitUsage;
+
+  report::DiffSides sides{a.old_evidence, a.new_side, new_imap};
+  Findings findings;
+  salvage::OtherSide new_side;
+  OpenedEvidence neu;
+  if (new_imap) {
+    auto server = salvage::parse_imap_url(a.new_side);
+    if (!server) {
+      std::fprintf(stderr, "spoolsalvage diff: %s\n", report::finding_line(server.problem()).c_str());
+      return kExitUsage;
+    }
+    if (int rc = imap_password("diff", a.password_file, *server, a.imap.password); rc != kExitOk)
+      return rc;
+    a.imap.keep_records = true;
+    auto read = salvage::read_other_side_imap(*server, a.imap);
+    if (!read) {
+      std::fprintf(stderr, "spoolsalvage diff: %s\n", report::finding_line(read.problem()).c_str());
+      return kExitOperational;
+    }
+    new_side = std::move(read).value();
+    sides.new_name = server->display();
+  } else {
+    neu = open_all({a.new_side});
+    report_open_errors(neu);
+    if (neu.usable.empty()) return kExitOperational;
+    new_side = salvage::read_other_side(neu.usable, spool::discover(neu.usable), true);
+  }
+  findings.append(new_side.findings);
+  auto old = open_all(old_all);
+  report_open_errors(old);
+  if (old.usable.empty()) return kExitOperational;
+  auto disc = spool::discover(old.usable);
+  if (!a.mailboxes.empty() &&
+      std::none_of(disc.mailboxes.begin(), disc.mailboxes.end(),
+                   [&](const spool::Mailbox& m) { return selected(m, a.mailboxes); })) {
+    std::fprintf(stderr, "spoolsalvage diff: no mailbox matches the --mailbox selection (see "
+                         "'spoolsalvage ls OLD')\n");
+    return kExitUsage;
+  }
+  if (a.from_sync_log)
+    if (int st = sync_log_selection(a.sync_log_file, disc, old.usable, opt.sel, [] {}); st != kExitOk)
+      return st;
+  auto old_side = salvage::read_other_side(old.usable, disc, true);
+  findings.append(old_side.findings);
+  auto r = salvage::diff_sides(disc, old_side, new_side, opt);
+  const std::string out = a.json ? report::diff_json(r, sides, findings)
+                                 : report::diff_text(r, sides, findings);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  const bool differ = r.only_here || r.deleted_there || r.uid_collisions || r.flag_drift;
+  return differ ? kExitFound : kExitOk;
+}
+
 int main_impl(int argc, char** argv) {
   CLI::App app{"spoolsalvage: forensic salvage of Cyrus IMAP spools, read-only, from ext2/3/4 "
                "images, disks or directory trees",
@@ -796,7 +893,7 @@ int main_impl(int argc, char** argv) {
     std::string cmd = "spoolsalvage";
     if (a->get_subcommands().empty() && argc > 1)  // not "A subcommand is required"
       return fmt::format("spoolsalvage: unknown command or option '{}' (commands: probe, ls, check, "
-                         "dump, salvage, reinject; see 'spoolsalvage --help')\n",
+                         "dump, salvage, diff, reinject; see 'spoolsalvage --help')\n",
                          report::printable(argv[1]));
     for (const auto* sub : a->get_subcommands()) cmd += " " + sub->get_name();
     return fmt::format("{}: {} (see '{} --help')\n", cmd, report::printable(e.what()), cmd);
@@ -891,6 +988,34 @@ int main_impl(int argc, char** argv) {
                  "kept without reading the evidence again; everything else is done again");
   salv->footer(kExitHelp);
 
+  auto* dif = app.add_subcommand(
+      "diff", "Split-brain diff: what the old master holds that the new master (an image, a "
+              "spool, or a live imap[s]:// server) lacks, by mailbox uniqueid and message GUID; "
+              "mailboxes deleted on the new master; same uid, different message; flag drift");
+  DiffArgs da;
+  dif->add_option("OLD", da.old_evidence, "the old master: image, device or directory")->required();
+  dif->add_option("NEW", da.new_side,
+                  "the new master: image, device, directory, or imap[s]://admin@host[:port]/")
+      ->required();
+  dif->add_option("-e,--evidence", da.more_old, "more evidence of the old master");
+  dif->add_option("-m,--mailbox", da.mailboxes, "only this mailbox of the old master (name or glob; "
+                                                "repeatable)");
+  dif->add_option("--since", da.since, "only messages with an internal date from T");
+  dif->add_option("--until", da.until, "only messages with an internal date up to T");
+  auto* dif_log = dif->add_option("--mailboxes-from-sync-log", da.sync_log_file,
+                                  "only the mailboxes the old master's sync log names");
+  dif_log->expected(0, 1);
+  dif->add_flag("--include-expunged", da.include_expunged,
+                "also compare records expunged on the old master");
+  dif->add_option("--password-file", da.password_file,
+                  "NEW imap[s]://: the password is this file's first line (else "
+                  "$SPOOLSALVAGE_PASSWORD, else asked on the terminal)");
+  dif->add_flag("--insecure-tls", da.imap.insecure_tls, "NEW imaps://: do not verify the certificate");
+  dif->add_option("--cacert", da.imap.ca_file, "NEW imaps://: trust the CA certificates in this PEM file");
+  dif->add_flag("--json", da.json, "machine-readable output");
+  dif->footer("Exit status: 0 the new master lacks nothing, 1 differences found, 8 a side could "
+              "not be read, 16 usage error.");
+
   auto* rein = app.add_subcommand(
       "reinject", "APPEND the stranded messages of a salvage made with --not-in to the new "
                   "master, with flags and internal dates; idempotent and resumable");
@@ -953,6 +1078,10 @@ int main_impl(int argc, char** argv) {
   }
   if (dump->parsed()) return run_dump(dump_args, json);
   if (rein->parsed()) return run_reinject(ra);
+  if (dif->parsed()) {
+    da.from_sync_log = dif_log->count() > 0;
+    return run_diff(da);
+  }
   if (salv->parsed()) {
     sa.from_sync_log = sync_opt->count() > 0;
     sa.evidence = {salv_evidence};

@@ -609,6 +609,7 @@ class Reader {
     if (proxied_ > 0)
       o_.findings.add(Code::other_side_imap_proxy, where_,
                       fmt::format("{} mailboxes of {} users", proxied_, proxied_users_.size()));
+    o_.flags_known = opt_.keep_records && digest_;  // BODY hashing reads no flags
     return std::move(o_);
   }
 
@@ -845,6 +846,11 @@ class Reader {
     else
       o_.state_by_uniqueid[rd.uniqueid] = "live";
     o_.uniqueid_by_name[m.internal] = rd.uniqueid;
+    if (opt_.keep_records) {
+      auto& kept = o_.records_by_mailbox[record_key(rd.uniqueid, m.internal)];
+      kept.insert(kept.end(), std::make_move_iterator(rd.records.begin()),
+                  std::make_move_iterator(rd.records.end()));
+    }
     if (!rd.complete)
       o_.findings.add(Code::other_side_imap_mailbox_unread, at(m),
                       rd.guids.empty()
@@ -889,6 +895,7 @@ class Reader {
     bool complete = false;  // and every message's GUID was read
     std::string uniqueid, why;
     std::set<std::string> guids;
+    std::vector<OtherRecord> records;  // keep_records
   };
 
   // One mailbox's uniqueid and GUIDs, as far as they could be read.
@@ -928,7 +935,16 @@ class Reader {
       }
     }
     if (!digest_) ok = hash_bodies(s, m, *ex, got, rd.why);
-    for (auto& [uid, g] : got.by_uid) rd.guids.insert(g);
+    for (auto& [uid, g] : got.by_uid) {
+      rd.guids.insert(g);
+      if (opt_.keep_records) {
+        OtherRecord k;
+        k.uid = static_cast<std::uint32_t>(uid);
+        k.guid = g;
+        if (auto f = got.flags_by_uid.find(uid); f != got.flags_by_uid.end()) k.flags = f->second;
+        rd.records.push_back(std::move(k));
+      }
+    }
     if (ok && ex->exists && got.by_uid.size() + got.expunged < *ex->exists) {
       ok = false;
       rd.why = fmt::format("EXISTS {}, but GUIDs of {} messages were received", *ex->exists,
@@ -955,6 +971,7 @@ class Reader {
   // meanwhile (a live server: other sessions go on).
   struct Got {
     std::map<std::uint64_t, std::string> by_uid;
+    std::map<std::uint64_t, std::vector<std::string>> flags_by_uid;  // keep_records, sorted, no \Recent
     std::uint64_t expunged = 0;
   };
 
@@ -967,7 +984,7 @@ class Reader {
     std::uint64_t zero = 0, malformed = 0;
     Fetch result = Fetch::ok;
     for (const auto& range : uid_ranges(e)) {
-      auto r = s.run("UID FETCH " + range + " (UID DIGEST.SHA1)", true);
+      auto r = s.run("UID FETCH " + range + (opt_.keep_records ? " (UID DIGEST.SHA1 FLAGS)" : " (UID DIGEST.SHA1)"), true);
       if (!r || r->new_connection || !r->ok()) {
         why = failure(r);
         result = r && !r->new_connection && first && r->status == "BAD" ? Fetch::unsupported
@@ -992,6 +1009,14 @@ class Reader {
           continue;
         }
         got.by_uid[*uid] = *g;
+        if (const Value* fv = fetch_item(u.values[0], "FLAGS");
+            opt_.keep_records && fv && fv->kind == Value::Kind::list) {
+          std::vector<std::string> flags;
+          for (const auto& f : fv->items)
+            if (f.is_string_like() && !f.is_atom("\\Recent")) flags.push_back(f.text);
+          std::sort(flags.begin(), flags.end());
+          got.flags_by_uid[*uid] = std::move(flags);
+        }
       }
     }
     if (malformed)

@@ -69,6 +69,7 @@ struct ImapReadOptions {
   bool insecure_tls = false;  // imaps: verify neither certificate nor host name
   std::string ca_file;        // imaps: trust these CA certificates (PEM), not the system's
   bool starttls = false;      // imap://: upgrade to TLS with STARTTLS, or fail
+  bool keep_records = false;  // keep every live mailbox's uids, GUIDs and flags (diff)
   bool hash_bodies = false;   // hash every message's bytes, even with DIGEST.SHA1
   long connect_timeout_s = 30;
   long response_timeout_s = 120;  // a server silent this long is given up

@@ -38,6 +38,8 @@ std::optional<std::string> real_path(const std::string& p) {
   return std::string(buf);
 }
 
+}  // namespace
+
 bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, Code& code, std::string& why) {
   if (sel.live_only && m.state == spool::MailboxState::deleted) {
     code = Code::select_live_only;
@@ -58,6 +60,8 @@ bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, Code& code,
   why = "mailbox not selected (--mailbox)";
   return false;
 }
+
+namespace {
 
 // A raw internal date as seconds: v20 stores nanoseconds (always > 2^32 for
 // any date after 1970-01-01T00:00:04), older versions seconds.
@@ -146,15 +150,6 @@ class MaildirWriter final : public fs::ReadConsumer {
   std::atomic<std::uint64_t> bytes_{0}, messages_{0};
 };
 
-std::vector<std::string> system_flag_names(std::uint32_t flags, std::uint32_t minor) {
-  std::vector<std::string> out;
-  if (flags & 1u) out.emplace_back("\\Answered");
-  if (flags & 2u) out.emplace_back("\\Flagged");
-  if (flags & 4u) out.emplace_back("\\Deleted");
-  if (flags & 8u) out.emplace_back("\\Draft");
-  if (minor >= 12 && (flags & 16u)) out.emplace_back("\\Seen");
-  return out;
-}
 
 // The mailbox's cyrus.cache, read once (on first need) for all its
 // unrecoverable messages.
@@ -624,7 +619,7 @@ class Salvager {
           e.internaldate_source = from;
         }
         auto flags = static_cast<std::uint32_t>(r.values.get_or(ix::RecordField::system_flags, 0));
-        e.flags = system_flag_names(flags, minor);
+        e.flags = ix::system_flag_names(flags, minor);
         for (unsigned bit = 0; bit < 128; ++bit)
           if ((r.user_flags[bit / 32] >> (bit % 32)) & 1u)
             e.keywords.push_back(bit < keyword_names.size() && !keyword_names[bit].empty()

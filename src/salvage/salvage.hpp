@@ -44,6 +44,10 @@ struct Selection {
   const OtherSide* other = nullptr;
 };
 
+// Whether a mailbox is in the selection (live_only, sync_log, mailbox_globs);
+// when not, the code and the reason why.
+bool mailbox_selected(const spool::Mailbox& m, const Selection& sel, Code& code, std::string& why);
+
 struct ManifestEntry {
   // Where it was found
   std::string mailbox, display_name, uniqueid, maildir;

@@ -59,4 +59,14 @@ Result<IndexContents> read_index(ByteView file) {
   return read_records(file, *h, *h->layout, n);
 }
 
+std::vector<std::string> system_flag_names(std::uint32_t flags, std::uint32_t minor) {
+  std::vector<std::string> out;
+  if (flags & 1u) out.emplace_back("\\Answered");
+  if (flags & 2u) out.emplace_back("\\Flagged");
+  if (flags & 4u) out.emplace_back("\\Deleted");
+  if (flags & 8u) out.emplace_back("\\Draft");
+  if (minor >= 12 && (flags & 16u)) out.emplace_back("\\Seen");
+  return out;
+}
+
 }  // namespace ss::spool::index

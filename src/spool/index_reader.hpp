@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -37,5 +38,9 @@ Result<IndexContents> read_index(ByteView file);
 // destroyed and the layout had to be inferred).
 IndexContents read_records(ByteView file, const Header& header, const Layout& layout,
                            std::uint32_t num_records);
+
+// The IMAP system flags a record's system_flags word holds (\Seen only from
+// minor version 12 on; earlier versions keep it in the seen db).
+std::vector<std::string> system_flag_names(std::uint32_t flags, std::uint32_t minor);
 
 }  // namespace ss::spool::index

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # reinject against a live Cyrus (Debian's cyrus-imapd), the seed's story end
 # to end: a split-brain pair is built fresh (scripts/make-cyrus-fixture
-# --split-brain) and its new master left running on 127.0.0.1; the old
-# master's image is salvaged --not-in imap://... and reinjected. Then, read
+# --split-brain) and its new master left running on 127.0.0.1; `diff` of the
+# old master's image against it shows the stranded mail and the mailboxes
+# deleted there (and flag drift, once a flag is changed there); the image is
+# salvaged --not-in imap://... and reinjected. Then, read
 # back over IMAP by a separate client (python's imaplib, as each owner): every
 # stranded message that was live on the old master is on the new master
 # exactly once, with the bytes' SHA-1, the flags and the internal date of the
@@ -51,6 +53,49 @@ pass "split-brain pair built, new master on 127.0.0.1:$SB_IMAP_PORT"
 xz -dc "$TMP/fix/splitbrain-old.ext4.img.xz" >"$TMP/old.img"
 printf '%s\n' "$SB_PASSWORD" >"$TMP/pw"
 target="imap://$SB_ADMIN@127.0.0.1:$SB_IMAP_PORT/"
+
+# diff against the live new master: the truth's stranded mail, plus the one
+# message expunged there on purpose (IMAP cannot see it), the two mailboxes
+# deleted there named with the danger, the truth's uid collisions; then a flag
+# changed on the new master shows as flag drift.
+TRUTH=$TMP/fix/splitbrain.truth.json
+"$BIN" diff "$TMP/old.img" "$target" --password-file "$TMP/pw" --json >"$TMP/diff.json" 2>"$TMP/diff.err"
+st=$?
+out=$(python3 - "$TMP/diff.json" "$TRUTH" <<'PY' 2>&1
+import json, sys
+d, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = []
+expunged_only = [n for n in t["not_stranded_notes"] if all(h["expunged"] for h in n["held_by"])]
+want = {(s["mailbox"], s["uid"]) for s in t["stranded"] + expunged_only}
+got = {(m["mailbox"], x["uid"]) for m in d["mailboxes"] for x in m.get("only_on_old", [])}
+if want != got: bad.append(f"only on old {sorted(got)} != {sorted(want)}")
+wd = {n for n, c in t["old_mailbox_classification"].items() if c["classification"] == "deleted-there"}
+gd = {m["mailbox"] for m in d["mailboxes"] if m.get("danger")}
+if wd != gd: bad.append(f"danger {sorted(gd)} != {sorted(wd)}")
+wc = {(c["mailbox"], c["uid"]) for c in t["uid_collisions"] if not c["new_expunged"]}
+gc = {(m["mailbox"], c["uid"]) for m in d["mailboxes"] for c in m.get("uid_collisions", [])}
+if wc != gc: bad.append(f"uid collisions {sorted(gc)} != {sorted(wc)}")
+if not d["totals"]["flags_compared"]: bad.append("flags not compared")
+print("\n".join(bad) if bad else "same")
+PY
+)
+[[ $st -eq 1 && $out == same ]] && pass "diff OLD imap://NEW: the stranded mail, the dangers, the uid collisions" \
+  || { fail "diff against the live new master (exit $st):"; echo "$out" | head -10 | sed 's/^/    /'; head -3 "$TMP/diff.err"; }
+python3 - "$SB_IMAP_PORT" "$SB_ADMIN" "$SB_PASSWORD" <<'PY' || fail "could not set a flag on the new master"
+import imaplib, sys
+c = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+c.authenticate("PLAIN", lambda _: f"fred\0{sys.argv[2]}\0{sys.argv[3]}".encode())
+assert c.select("INBOX")[0] == "OK"
+assert c.uid("STORE", "1", "+FLAGS.SILENT", "($DriftTest)")[0] == "OK"
+c.logout()
+PY
+"$BIN" diff "$TMP/old.img" "$target" --password-file "$TMP/pw" --json -m user.fred >"$TMP/drift.json" 2>/dev/null
+python3 - "$TMP/drift.json" <<'PY' && pass "a flag set on the new master shows as flag drift" || fail "no flag drift reported"
+import json, sys
+d = json.load(open(sys.argv[1]))
+drift = [f for m in d["mailboxes"] for f in m.get("flag_drift", [])]
+sys.exit(0 if any("$DriftTest" in f["new_flags"] and "$DriftTest" not in f["old_flags"] and f["old_uid"] == 1 for f in drift) else 1)
+PY
 
 # salvage --not-in the live new master
 "$BIN" salvage "$TMP/old.img" -o "$TMP/out" --not-in "$target" --not-in-password-file "$TMP/pw" \
