@@ -209,12 +209,17 @@ class Reinjector {
     for (auto& w : wanted_) {
       ReinjectEntry& e = r_.entries[w.item.entry];
       std::string name = e.mailbox;
-      if (auto m = opt_.mailbox_map.find(name); m != opt_.mailbox_map.end()) name = m->second;
+      const auto mapped = opt_.mailbox_map.find(name);
+      if (mapped != opt_.mailbox_map.end()) name = mapped->second;
       const bool there = held_.uniqueid_by_name.count(name) > 0;
       Outcome as = Outcome::appended;
       bool create = false;
       std::string target = name;
-      if (w.other == "created-here" && !w.in_deleted) {
+      if (mapped != opt_.mailbox_map.end()) {
+        // The operator named the target: it is used, created when absent.
+        as = there ? Outcome::appended : Outcome::created;
+        create = !there;
+      } else if (w.other == "created-here" && !w.in_deleted) {
         as = Outcome::created;
         create = !there;
       } else if (w.other == "deleted-there" || !there || w.in_deleted) {

@@ -17,7 +17,8 @@
 // not on the target now, is never re-created silently: its mail goes to a
 // quarantine folder "Recovered by spoolsalvage" under the owner's INBOX
 // (keeping the original path), or is created or skipped (Missing). A mailbox
-// created on the old master after the split is created.
+// created on the old master after the split is created. A mailbox the map
+// names goes where the map says.
 //
 // Idempotent: before appending, the whole target is read for the GUIDs it
 // holds (as `salvage --not-in imap://` reads it); a message whose GUID is
@@ -47,7 +48,8 @@ struct ReinjectOptions {
   bool include_expunged = false;
   bool include_unverified = false;
   Missing missing = Missing::quarantine;
-  // Cyrus internal name (or display name) here → internal name on the target.
+  // Cyrus internal name here → internal name on the target (used as given,
+  // created when absent: the operator chose it).
   std::map<std::string, std::string> mailbox_map;
   bool use_literal_plus = true;  // when offered
   bool use_multiappend = true;   // when offered

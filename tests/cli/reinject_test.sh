@@ -235,6 +235,40 @@ bad() {  # WANT REGEX WHAT -- command
   elif grep -qF -- "$SB_PASSWORD" "$TMP/bad.err" "$TMP/bad.out"; then fail "$what: the password is printed"
   else pass "$what: exit $got"; fi
 }
+# Where mail would go, by --dry-run (nothing is sent; everything is on the
+# target by now, so the plan is only read from the JSON): --map, --missing.
+printf '# old name<TAB>target name\nuser.fred.Lists\tuser.fred.Elsewhere\n' >"$TMP/map"
+plan() {  # JSON-FILE MAILBOX -> "outcome target" of its first stranded message
+  python3 -c 'import json,sys
+for m in json.load(open(sys.argv[1]))["messages"]:
+    if m["mailbox"] == sys.argv[2] and m["outcome"] != "left-out":
+        print(m["outcome"], m.get("target", "")); break
+else: print("none")' "$@"
+}
+"$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/pw" --dry-run --json --map "$TMP/map" \
+  >"$TMP/p1.json" 2>/dev/null
+[[ $(plan "$TMP/p1.json" user.fred.Lists) == "already-present user.fred.Elsewhere" ]] \
+  && pass "--map sends a mailbox's mail elsewhere" || fail "--map: $(plan "$TMP/p1.json" user.fred.Lists)"
+[[ $(plan "$TMP/p1.json" user.fred.Projects) == "already-present user.fred.Recovered by spoolsalvage.Projects" ]] \
+  && pass "--missing quarantine (default): under the owner's INBOX" || fail "quarantine: $(plan "$TMP/p1.json" user.fred.Projects)"
+"$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/pw" --dry-run --json --missing create \
+  >"$TMP/p2.json" 2>/dev/null
+[[ $(plan "$TMP/p2.json" user.fred.Projects) == "already-present user.fred.Projects" ]] \
+  && pass "--missing create: the mailbox itself" || fail "--missing create: $(plan "$TMP/p2.json" user.fred.Projects)"
+"$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/pw" --dry-run --json --missing skip \
+  >"$TMP/p3.json" 2>/dev/null
+python3 -c 'import json,sys
+m = [x for x in json.load(open(sys.argv[1]))["messages"] if x["mailbox"] == "user.fred.Projects" and x["uid"] == 1][0]
+sys.exit(0 if m["outcome"] == "left-out" and "--missing=skip" in m["detail"] else 1)' "$TMP/p3.json" \
+  && pass "--missing skip: left out, saying why" || fail "--missing skip"
+# STARTTLS on the plain port, the certificate verified
+"$BIN" reinject "$TMP/out" "$target" --starttls --cacert "$SB_CERT" --password-file "$TMP/pw" \
+  --json >"$TMP/p4.json" 2>"$TMP/p4.err"
+[[ $? -le 1 && $(tally "$TMP/p4.json" already-present) -eq $sent ]] && pass "--starttls with --cacert" \
+  || { fail "--starttls"; head -3 "$TMP/p4.err"; }
+bad 8 'reinject.failed.*(certificate|SSL|TLS)' "--starttls with a certificate not trusted" -- \
+  "$BIN" reinject "$TMP/out" "$target" --starttls --password-file "$TMP/pw"
+
 printf 'wrong\n' >"$TMP/wrongpw"
 bad 8 'reinject.failed.*(login|LOGIN|auth|denied)' "a wrong password" -- \
   "$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/wrongpw"
