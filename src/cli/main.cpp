@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli/exit_status.hpp"
+#include "evidence/ddrescue_map.hpp"
 #include "fs/filesystem.hpp"
 #include "report/check_report.hpp"
 #include "report/dfxml.hpp"
@@ -71,11 +72,31 @@ struct OpenedEvidence {
   std::vector<fs::Filesystem*> usable;
 };
 
-OpenedEvidence open_all(const std::vector<std::string>& paths) {
+// --map MAPFILE of the command being run: the ddrescue map of its (first)
+// EVIDENCE.
+std::string g_map_file;
+// check --domain-out FILE.
+std::string g_domain_out;
+
+// Opens each evidence; with `mapped`, the first through the --map ddrescue map.
+OpenedEvidence open_all(const std::vector<std::string>& paths, bool mapped = false) {
   OpenedEvidence o;
+  std::optional<evidence::DdrescueMap> map;
+  std::optional<Finding> map_error;
+  if (mapped && !g_map_file.empty()) {
+    auto m = evidence::read_ddrescue_map(g_map_file);
+    if (m) map = std::move(m).value();
+    else map_error = m.problem();
+  }
   for (const auto& p : paths) {
     report::EvidenceView v{p, nullptr, std::nullopt};
-    auto r = fs::open_evidence(p);
+    const bool first = &p == &paths.front();
+    if (first && map_error) {
+      v.open_error = *map_error;
+      o.views.push_back(std::move(v));
+      continue;
+    }
+    auto r = fs::open_evidence(p, first && map ? &*map : nullptr);
     if (r) {
       o.owned.push_back(std::move(r).value());
       v.fs = o.owned.back().get();
@@ -101,8 +122,35 @@ void report_open_errors(const OpenedEvidence& o) {
                    report::finding_line(*v.open_error).c_str());
 }
 
+// The evidence ranges the run needed and could not read (ddrescue map,
+// I/O errors), as a ddrescue domain mapfile at `path` (ddrescue -m). Returns
+// how many ranges; -1 when the file could not be written (said on stderr).
+long write_rescue_domain(const OpenedEvidence& o, const std::string& path) {
+  if (o.usable.empty() || !o.usable.front()->source()) return 0;
+  const evidence::Source& src = *o.usable.front()->source();
+  const auto ranges = src.needed_unread();
+  if (ranges.empty() || path.empty()) return static_cast<long>(ranges.size());
+  std::uint64_t bytes = 0;
+  for (const auto& r : ranges) bytes += r.length;
+  const std::string text = evidence::domain_mapfile(
+      ranges, src.size(),
+      fmt::format("spoolsalvage: {} ranges ({} bytes) of {} that this run needed and could not "
+                  "read", ranges.size(), bytes, src.name()));
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f || !f.write(text.data(), static_cast<std::streamsize>(text.size())) || !f.flush()) {
+    std::fprintf(stderr, "spoolsalvage: cannot write the rescue domain %s\n",
+                 report::printable(path).c_str());
+    return -1;
+  }
+  std::fprintf(stderr, "spoolsalvage: %zu ranges (%llu bytes) needed and not read; rescue domain "
+                       "for another ddrescue pass (ddrescue -m %s): %s\n",
+               ranges.size(), static_cast<unsigned long long>(bytes),
+               report::printable(path).c_str(), report::printable(path).c_str());
+  return static_cast<long>(ranges.size());
+}
+
 int run_probe(const std::vector<std::string>& evidence, bool json) {
-  auto o = open_all(evidence);
+  auto o = open_all(evidence, true);
   report_open_errors(o);
   spool::SpoolDiscovery disc;
   if (!o.usable.empty()) disc = spool::discover(o.usable);
@@ -120,7 +168,7 @@ const spool::Mailbox* find_mailbox(const spool::SpoolDiscovery& disc, const std:
 }
 
 int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox, bool json) {
-  auto o = open_all(evidence);
+  auto o = open_all(evidence, true);
   report_open_errors(o);
   if (o.usable.empty()) {
     // Nothing to list; the JSON still says why.
@@ -228,7 +276,7 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   bool loose = evidence.size() == 1 && is_regular_file(evidence[0]) &&
                (base_name(evidence[0]) == "cyrus.index" || base_name(evidence[0]) == "cyrus.expunge");
   if (loose) evidence[0] = dir_name(evidence[0]);
-  auto o = open_all(evidence);
+  auto o = open_all(evidence, true);
   report_open_errors(o);
   spool::SpoolDiscovery disc;
   if (!o.usable.empty()) disc = spool::discover(o.usable);
@@ -250,9 +298,11 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   else
     write_out(report::check_text(o.views, disc, checked));
   int status = exit_status_for(report::check_findings(o.views, disc, checked));
+  if (write_rescue_domain(o, g_domain_out) < 0) status |= kExitOperational;
   for (const auto& c : checked)
     for (const auto& m : c.check.messages)
       if (m.state == validate::MessageState::unverified ||
+          m.state == validate::MessageState::unread ||
           m.state == validate::MessageState::missing ||
           m.state == validate::MessageState::no_record)
         status |= kExitLeft;
@@ -547,7 +597,7 @@ int run_salvage(const SalvageArgs& a) {
   }
   if (!a.not_in_guids.empty() || !a.not_in.empty()) sel.held_elsewhere = std::move(held);
 
-  auto o = open_all(a.evidence);
+  auto o = open_all(a.evidence, true);
   report_open_errors(o);
   if (o.usable.empty()) return kExitOperational;
   std::vector<std::string> all_evidence = a.evidence;
@@ -634,11 +684,12 @@ int run_salvage(const SalvageArgs& a) {
     write_out(rj.dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
   else
     write_out(rt);
+  const long unread_ranges = write_rescue_domain(o, a.out + "/rescue-domain.map");
   if (result.cancelled)
     std::fprintf(stderr, "spoolsalvage: cancelled; %llu mailboxes not done. Run the same command "
                          "with --resume to finish\n",
                  static_cast<unsigned long long>(result.mailboxes_not_done));
-  if (!ok || result.out_failed) {
+  if (!ok || result.out_failed || unread_ranges < 0) {
     std::fprintf(stderr, "spoolsalvage: the output could not be written completely (see report)\n");
     return kExitOperational | kExitLeft | (result.cancelled ? kExitCancelled : 0);
   }
@@ -737,7 +788,7 @@ int run_reinject(ReinjectArgs& a) {
   if (!a.map_file.empty()) {
     std::ifstream f(a.map_file);
     if (!f) {
-      std::fprintf(stderr, "spoolsalvage reinject: cannot read --map %s\n",
+      std::fprintf(stderr, "spoolsalvage reinject: cannot read --mailbox-map %s\n",
                    report::printable(a.map_file).c_str());
       return kExitOperational;
     }
@@ -749,7 +800,7 @@ int run_reinject(ReinjectArgs& a) {
       if (line.empty() || line[0] == '#') continue;
       const auto tab = line.find('\t');
       if (tab == std::string::npos || tab == 0 || tab + 1 == line.size()) {
-        std::fprintf(stderr, "spoolsalvage reinject: --map %s line %zu: want OLD-NAME<TAB>TARGET-NAME "
+        std::fprintf(stderr, "spoolsalvage reinject: --mailbox-map %s line %zu: want OLD-NAME<TAB>TARGET-NAME "
                              "(Cyrus internal names)\n",
                      report::printable(a.map_file).c_str(), n);
         return kExitUsage;
@@ -857,7 +908,7 @@ int run_diff(DiffArgs& a) {
     new_side = salvage::read_other_side(neu.usable, spool::discover(neu.usable), true);
   }
   findings.append(new_side.findings);
-  auto old = open_all(old_all);
+  auto old = open_all(old_all, true);
   report_open_errors(old);
   if (old.usable.empty()) return kExitOperational;
   auto disc = spool::discover(old.usable);
@@ -909,6 +960,9 @@ int main_impl(int argc, char** argv) {
   probe->add_option("EVIDENCE", evidence, "image file, block device or directory (repeatable)")
       ->required();
   probe->add_flag("--json", json, "machine-readable output");
+  const char* kMapHelp = "a GNU ddrescue mapfile of EVIDENCE: bytes it did not recover are never "
+                         "taken for data";
+  probe->add_option("--map", g_map_file, kMapHelp);
   probe->footer(kExitHelp);
 
   auto* ls = app.add_subcommand("ls", "List every mailbox, or the message files of one");
@@ -918,6 +972,7 @@ int main_impl(int argc, char** argv) {
   ls->add_option("-e,--evidence", more_evidence,
                  "more evidence of the same server (config dir, other partitions)");
   ls->add_flag("--json", json, "machine-readable output");
+  ls->add_option("--map", g_map_file, kMapHelp);
   ls->footer(kExitHelp);
 
   auto* check = app.add_subcommand(
@@ -933,6 +988,10 @@ int main_impl(int argc, char** argv) {
                     "check only this mailbox (internal or display name, or a glob; repeatable)");
   check->add_flag("--no-hash", no_hash, "do not read message files to compare SHA-1 with GUID");
   check->add_flag("--json", json, "machine-readable output");
+  check->add_option("--map", g_map_file, kMapHelp);
+  check->add_option("--domain-out", g_domain_out,
+                    "write the evidence ranges this run needed and could not read as a ddrescue "
+                    "domain mapfile (for ddrescue -m)");
   check->footer(kExitHelp);
 
   auto* dump = app.add_subcommand(
@@ -982,6 +1041,9 @@ int main_impl(int argc, char** argv) {
       "log-run, log-PID)");
   sync_opt->expected(0, 1);
   salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
+  salv->add_option("--map", g_map_file,
+                   std::string(kMapHelp) + "; the ranges this run needed and could not read are "
+                   "written to OUT/rescue-domain.map (ddrescue -m)");
   salv->add_flag("--resume", sa.resume,
                  "OUT holds an earlier, unfinished run (cancelled, or killed): finish it. Messages "
                  "already written whose SHA-1 proves them (= the GUID of their intact record) are "
@@ -1013,6 +1075,7 @@ int main_impl(int argc, char** argv) {
   dif->add_flag("--insecure-tls", da.imap.insecure_tls, "NEW imaps://: do not verify the certificate");
   dif->add_option("--cacert", da.imap.ca_file, "NEW imaps://: trust the CA certificates in this PEM file");
   dif->add_flag("--json", da.json, "machine-readable output");
+  dif->add_option("--map", g_map_file, "a GNU ddrescue mapfile of OLD");
   dif->footer("Exit status: 0 the new master lacks nothing, 1 differences found, 8 a side could "
               "not be read, 16 usage error.");
 
@@ -1041,7 +1104,7 @@ int main_impl(int argc, char** argv) {
                    "a mailbox not on the target (deleted there): quarantine (default: under the "
                    "owner's INBOX, folder 'Recovered by spoolsalvage', original path kept), "
                    "create, or skip");
-  rein->add_option("--map", ra.map_file,
+  rein->add_option("--mailbox-map", ra.map_file,
                    "file of OLD-NAME<TAB>TARGET-NAME lines (Cyrus internal names): append there");
   rein->add_flag("--dry-run", ra.opt.dry_run, "read the target and say what would be appended");
   rein->add_flag("--no-multiappend", ra.no_multiappend, "one APPEND per message");

@@ -30,6 +30,10 @@ std::string_view to_string(Severity s);
   X(evidence_not_supported, "evidence.unsupported-type", fatal,                                     \
     "evidence is neither a regular file, a block device nor a directory")                          \
   X(evidence_read_error, "evidence.read-error", damage, "read from the evidence failed")           \
+  X(evidence_unread_range, "evidence.unread-range", damage,                                         \
+    "a read touched a range the ddrescue map marks as not recovered: those bytes are not data")    \
+  X(evidence_map_invalid, "evidence.map-invalid", fatal,                                           \
+    "the ddrescue mapfile cannot be read or is malformed")                                         \
   X(evidence_short_read, "evidence.short-read", damage,                                            \
     "read past the end of the evidence (truncated image?)")                                        \
   X(fs_not_ext, "fs.not-ext", fatal, "no ext2/3/4 superblock found (primary or backup)")           \

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_range.hpp"
 #include "core/result.hpp"
 
 namespace ss::evidence {
@@ -39,6 +40,9 @@ class Source {
   // gives a Finding (evidence.read-error) naming the range.
   virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) = 0;
   virtual const ReadStats& stats() const = 0;
+  // Ranges of the evidence that reads needed and could not get (unrecovered
+  // in a ddrescue map, or I/O errors), merged and sorted.
+  virtual std::vector<ByteRange> needed_unread() const { return {}; }
 };
 
 // Opens a regular file or a block device read-only (O_RDONLY, never O_RDWR or

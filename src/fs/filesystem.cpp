@@ -58,16 +58,23 @@ Result<std::vector<std::byte>> Filesystem::read_all(NodeId id, std::uint64_t lim
   return read(id, 0, node->size);
 }
 
-Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path) {
+Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
+                                                  const evidence::DdrescueMap* map) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     Code c = (errno == ENOENT || errno == ENOTDIR) ? Code::evidence_not_found
                                                    : Code::evidence_unreadable;
     return Finding{c, path, std::strerror(errno)};
   }
-  if (S_ISDIR(st.st_mode)) return open_tree(path);
+  if (S_ISDIR(st.st_mode)) {
+    if (map)
+      return Finding{Code::evidence_map_invalid, path,
+                     "a ddrescue map belongs to an image or a device, not a directory"};
+    return open_tree(path);
+  }
   auto src = evidence::open_image(path);
   if (!src) return src.problem();
+  if (map) return open_ext(evidence::open_mapped(std::move(src).value(), *map));
   return open_ext(std::move(src).value());
 }
 

@@ -17,6 +17,7 @@
 
 #include "core/byte_range.hpp"
 #include "core/result.hpp"
+#include "evidence/ddrescue_map.hpp"
 #include "evidence/source.hpp"
 
 namespace ss::fs {
@@ -134,7 +135,10 @@ Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> s
 Result<std::unique_ptr<Filesystem>> open_tree(const std::string& dir);
 
 // EVIDENCE as the user names it: a directory → open_tree; a file or block
-// device → open_image + open_ext.
-Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path);
+// device → open_image + open_ext. With a ddrescue map (an image made by
+// ddrescue), the image is read through it (evidence::open_mapped): bytes it
+// did not recover are never taken for data.
+Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
+                                                  const evidence::DdrescueMap* map = nullptr);
 
 }  // namespace ss::fs

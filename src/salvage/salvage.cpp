@@ -692,6 +692,10 @@ class Salvager {
             e.status = "unverified";
             e.add_reason(mv.reason_code.value_or(Code::record_unproven), mv.reason);
             break;
+          case MessageState::unread:
+            e.status = "unread";
+            e.add_reason(Code::message_unreadable, mv.reason);
+            break;
           case MessageState::missing:
             e.status = "unrecoverable";
             e.add_reason(Code::message_missing, mv.reason);

@@ -73,6 +73,7 @@ std::string_view to_string(MessageState s) {
     case MessageState::missing: return "missing";
     case MessageState::unlinked: return "unlinked";
     case MessageState::no_record: return "no-record";
+    case MessageState::unread: return "unread";
   }
   return "unverified";
 }
@@ -208,9 +209,16 @@ void settle_messages(MailboxCheck& out) {
   for (auto& mv : out.messages) {
     if (mv.settled) continue;
     mv.settled = true;
-    if (mv.read == ReadState::failed)
+    if (mv.read == ReadState::failed) {
+      // Bytes that could not be read are not data: nothing is proven, and the
+      // file is not taken as lacking a record either.
       out.findings.add(Code::message_unreadable, fmt::format("{} uid {}", where, mv.uid),
                        mv.read_problem);
+      mv.state = MessageState::unread;
+      mv.reason = "some of its bytes could not be read: " + mv.read_problem;
+      mv.reason_code = Code::message_unreadable;
+      continue;
+    }
     if (!mv.record) {
       mv.state = MessageState::no_record;
       mv.reason = "no index record claims this file";

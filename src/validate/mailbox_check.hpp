@@ -34,6 +34,7 @@ enum class MessageState {
   missing,      // a record, no file (and not marked unlinked)
   unlinked,     // a record marked unlinked, no file: expected
   no_record,    // a file no record claims
+  unread,       // some of its file's bytes could not be read (I/O error, ddrescue unread range)
 };
 std::string_view to_string(MessageState s);
 

@@ -236,7 +236,7 @@ bad() {  # WANT REGEX WHAT -- command
   else pass "$what: exit $got"; fi
 }
 # Where mail would go, by --dry-run (nothing is sent; everything is on the
-# target by now, so the plan is only read from the JSON): --map, --missing.
+# target by now, so the plan is only read from the JSON): --mailbox-map, --missing.
 printf '# old name<TAB>target name\nuser.fred.Lists\tuser.fred.Elsewhere\n' >"$TMP/map"
 plan() {  # JSON-FILE MAILBOX -> "outcome target" of its first stranded message
   python3 -c 'import json,sys
@@ -245,10 +245,10 @@ for m in json.load(open(sys.argv[1]))["messages"]:
         print(m["outcome"], m.get("target", "")); break
 else: print("none")' "$@"
 }
-"$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/pw" --dry-run --json --map "$TMP/map" \
+"$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/pw" --dry-run --json --mailbox-map "$TMP/map" \
   >"$TMP/p1.json" 2>/dev/null
 [[ $(plan "$TMP/p1.json" user.fred.Lists) == "already-present user.fred.Elsewhere" ]] \
-  && pass "--map sends a mailbox's mail elsewhere" || fail "--map: $(plan "$TMP/p1.json" user.fred.Lists)"
+  && pass "--mailbox-map sends a mailbox's mail elsewhere" || fail "--mailbox-map: $(plan "$TMP/p1.json" user.fred.Lists)"
 [[ $(plan "$TMP/p1.json" user.fred.Projects) == "already-present user.fred.Recovered by spoolsalvage.Projects" ]] \
   && pass "--missing quarantine (default): under the owner's INBOX" || fail "quarantine: $(plan "$TMP/p1.json" user.fred.Projects)"
 "$BIN" reinject "$TMP/out" "$target" --password-file "$TMP/pw" --dry-run --json --missing create \
