@@ -89,13 +89,15 @@ OpenedEvidence open_all(const std::vector<std::string>& paths, bool mapped = fal
     else map_error = m.problem();
   }
   for (const auto& p : paths) {
-    report::EvidenceView v{p, nullptr, std::nullopt};
+    report::EvidenceView v;
+    v.path = p;
     const bool first = &p == &paths.front();
     if (first && map_error) {
       v.open_error = *map_error;
       o.views.push_back(std::move(v));
       continue;
     }
+    if (first && map) v.ddrescue_map = g_map_file;
     auto r = fs::open_evidence(p, first && map ? &*map : nullptr);
     if (r) {
       o.owned.push_back(std::move(r).value());
@@ -356,6 +358,7 @@ struct SalvageArgs {
   std::vector<std::string> mailboxes;
   std::string since, until;
   bool live_only = false;
+  bool hash = false;  // --hash
   std::string not_in_guids;
   std::vector<std::string> not_in;
   std::string not_in_password_file;      // --not-in imap[s]://: the password, in a file
@@ -600,6 +603,18 @@ int run_salvage(const SalvageArgs& a) {
   auto o = open_all(a.evidence, true);
   report_open_errors(o);
   if (o.usable.empty()) return kExitOperational;
+  if (a.hash)
+    for (auto& v : o.views) {
+      // The image as it is (zeros where ddrescue recovered nothing), not read through --map.
+      if (!v.fs || !v.fs->source()) {
+        v.hash_error = v.fs ? "a directory, not an image" : "not opened";
+        continue;
+      }
+      auto raw = evidence::open_image(v.path);
+      auto h = raw ? evidence::sha256_of_source(**raw, {}) : Result<std::string>(raw.problem());
+      if (h) v.sha256 = *h;
+      else v.hash_error = report::finding_line(h.problem());
+    }
   std::vector<std::string> all_evidence = a.evidence;
   if (!not_in_imap) all_evidence.insert(all_evidence.end(), a.not_in.begin(), a.not_in.end());
   // A usage or input error found after prepare_out leaves OUT as it was:
@@ -1041,6 +1056,9 @@ int main_impl(int argc, char** argv) {
       "log-run, log-PID)");
   sync_opt->expected(0, 1);
   salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
+  salv->add_flag("--hash", sa.hash,
+                 "SHA-256 of each evidence image, every byte in one sequential pass, in the report "
+                 "(chain of custody)");
   salv->add_option("--map", g_map_file,
                    std::string(kMapHelp) + "; the ranges this run needed and could not read are "
                    "written to OUT/rescue-domain.map (ddrescue -m)");

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,6 +50,12 @@ class Source {
 // O_CREAT). Problems: evidence.not-found, evidence.unreadable,
 // evidence.unsupported-type.
 Result<std::shared_ptr<Source>> open_image(const std::string& path);
+
+// SHA-256 of every byte of the source, read front to back in one pass (for
+// --hash). `progress` (may be empty) gets the bytes done now and then. The
+// problem: a read failed (the range named), or the source ended early.
+Result<std::string> sha256_of_source(Source& source,
+                                     const std::function<void(std::uint64_t)>& progress);
 
 // A Source over bytes held in memory, under the given name: for tests and the
 // fuzz harness over whole filesystem images. Reads past the end are short.

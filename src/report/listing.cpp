@@ -38,6 +38,9 @@ json fs_json(const fs::FsInfo& i) {
 
 json evidence_json(const EvidenceView& e) {
   json j = {{"path", e.path}};
+  if (!e.sha256.empty()) j["sha256"] = e.sha256;
+  if (!e.hash_error.empty()) j["sha256_error"] = e.hash_error;
+  if (!e.ddrescue_map.empty()) j["ddrescue_map"] = e.ddrescue_map;
   if (e.fs) {
     j["filesystem"] = fs_json(e.fs->info());
     j["findings"] = to_json(e.fs->open_findings());

@@ -18,6 +18,9 @@ struct EvidenceView {
   std::string path;
   const fs::Filesystem* fs = nullptr;
   std::optional<Finding> open_error;
+  std::string sha256;       // --hash: of every byte of the image or device
+  std::string hash_error;   // --hash: why there is none
+  std::string ddrescue_map; // --map: the mapfile it was read through
 };
 
 nlohmann::json probe_json(const std::vector<EvidenceView>& evidence,

@@ -166,9 +166,13 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
                                 const std::string& out) {
   auto t = totals_of(r);
   std::string s = "spoolsalvage salvage report\n\n";
-  for (const auto& e : ev)
+  for (const auto& e : ev) {
     s += fmt::format("evidence: {}{}\n", printable(e.path),
                      e.fs ? fmt::format(" ({})", e.fs->info().type) : std::string(" (not opened)"));
+    if (!e.ddrescue_map.empty()) s += fmt::format("  read through the ddrescue map {}\n", printable(e.ddrescue_map));
+    if (!e.sha256.empty()) s += fmt::format("  SHA-256 {}\n", e.sha256);
+    if (!e.hash_error.empty()) s += fmt::format("  SHA-256 not computed: {}\n", printable(e.hash_error));
+  }
   s += fmt::format("output:   {}\n\n", printable(out));
   s += fmt::format("{:<40} {:>8} {:>6} {:>9} {:>13} {:>8}\n", "MAILBOX", "RECORDS", "FILES",
                    "SALVAGED", "UNRECOVERABLE", "SKIPPED");

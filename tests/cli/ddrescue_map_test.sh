@@ -12,6 +12,7 @@
 #  - the rescue domain written (check --domain-out, salvage
 #    OUT/rescue-domain.map) holds exactly the ranges the run needed: the three
 #    bad ones, as '+', everything else '?';
+#  - --hash reports the image's SHA-256 (its bytes as they are);
 #  - a malformed map, or a map with a directory, fails clearly;
 #  - the image is unchanged.
 source "$(dirname "$0")/common.sh" "$@"
@@ -75,7 +76,7 @@ if not ok: print("domain", plus, "want", want, file=sys.stderr)
 sys.exit(0 if ok else 1)
 PY
 
-"$BIN" salvage "$IMG" --map "$TMP/image.map" -o "$TMP/sout" >"$TMP/s.txt" 2>"$TMP/s.err"
+"$BIN" salvage "$IMG" --map "$TMP/image.map" --hash -o "$TMP/sout" >"$TMP/s.txt" 2>"$TMP/s.err"
 st=$?
 (( st & 4 )) && (( st < 8 )) && pass "salvage --map runs to the end, exit $st" || { fail "salvage exit $st"; head -5 "$TMP/s.err"; }
 python3 - "$TMP/sout" <<'PY' && pass "salvage: fred 3 unread and not written, no damaged message verified" || fail "salvage manifest"
@@ -95,6 +96,15 @@ PY
 cmp -s "$TMP/check.domain" "$TMP/sout/rescue-domain.map" && pass "salvage wrote the same rescue domain to OUT/rescue-domain.map" \
   || fail "OUT/rescue-domain.map differs from check's"
 grep -q "rescue-domain.map" "$TMP/s.err" && pass "salvage says where the rescue domain is" || fail "no word of the rescue domain"
+
+# --hash: SHA-256 of the image as it is (not through the map), in both reports
+python3 - "$TMP/sout" "$before" "$TMP/image.map" <<'PY' && pass "--hash: the image's SHA-256 and its map in report.json and report.txt" || fail "--hash report"
+import json, os, sys
+out, want, mapfile = sys.argv[1:]
+ev = json.load(open(os.path.join(out, "report.json")))["evidence"][0]
+txt = open(os.path.join(out, "report.txt")).read()
+sys.exit(0 if ev.get("sha256") == want and ev.get("ddrescue_map") == mapfile and f"SHA-256 {want}" in txt else 1)
+PY
 
 printf '0x0 +\n0x0 0x400 +\n0x800 0x400 -\n' >"$TMP/gap.map"
 expect_status 8 "a map with a gap between blocks" -- "$BIN" check "$IMG" --map "$TMP/gap.map"
