@@ -94,7 +94,7 @@ Result<std::shared_ptr<Source>> open_image(const std::string& path) {
     }
     size = bytes;
   }
-  return std::shared_ptr<Source>(std::make_shared<ImageFile>(path, fd, size, kind));
+  return open_retrying(std::make_shared<ImageFile>(path, fd, size, kind));
 }
 
 }  // namespace ss::evidence

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct ReadStats {
   std::uint64_t bytes_read = 0;   // bytes delivered
   std::uint64_t short_reads = 0;  // reads cut short by the end of the evidence
   std::uint64_t errors = 0;       // reads that failed (I/O error)
+  std::uint64_t retries = 0;      // reads tried again after an I/O error (open_retrying)
+  std::uint64_t refused = 0;      // reads not sent: they touch a range that failed before
 };
 
 enum class SourceKind { image_file, block_device };
@@ -56,6 +59,17 @@ Result<std::shared_ptr<Source>> open_image(const std::string& path);
 // problem: a read failed (the range named), or the source ended early.
 Result<std::string> sha256_of_source(Source& source,
                                      const std::function<void(std::uint64_t)>& progress);
+
+// A failing disk: a read that fails is split into granules; each granule is
+// tried at most 1 + retries times, and one that still fails is remembered:
+// any later read touching it fails at once without reaching the device (a
+// failing disk is never asked for the same bad block again), and it is
+// reported by needed_unread(). open_image wraps every image and device so.
+struct RetryPolicy {
+  unsigned retries = 2;
+  std::uint32_t granule = 4096;  // bytes; the unit a bad range is known in
+};
+std::shared_ptr<Source> open_retrying(std::shared_ptr<Source> inner, RetryPolicy policy = {});
 
 // A Source over bytes held in memory, under the given name: for tests and the
 // fuzz harness over whole filesystem images. Reads past the end are short.

@@ -41,6 +41,26 @@ std::uint64_t evidence_bytes_read(const std::vector<EvidenceView>& ev) {
   return n;
 }
 
+// Read errors: retries (counted apart from first reads), reads refused because
+// they touch a range that failed before, and the ranges not read.
+struct ErrorCounts {
+  std::uint64_t retries = 0, refused = 0, unread_ranges = 0, unread_bytes = 0;
+};
+ErrorCounts evidence_errors(const std::vector<EvidenceView>& ev) {
+  ErrorCounts c;
+  for (const auto& e : ev)
+    if (e.fs)
+      if (const auto* src = e.fs->source()) {
+        c.retries += src->stats().retries;
+        c.refused += src->stats().refused;
+        for (const auto& r : src->needed_unread()) {
+          ++c.unread_ranges;
+          c.unread_bytes += r.length;
+        }
+      }
+  return c;
+}
+
 json stranded_left_out(const salvage::SalvageResult& r) {
   return {{"messages", r.tally.stranded_left_out},
           {"by_mailbox", r.tally.stranded_left_out_by_mailbox}};
@@ -156,7 +176,11 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
               {"backward_reads", r.reads.backward_reads},
               {"files_read_through_fs", r.reads.through_fs},
               {"files_unreadable", r.reads.failed},
-              {"evidence_bytes_read", evidence_bytes_read(ev)}}}}},
+              {"evidence_bytes_read", evidence_bytes_read(ev)},
+              {"evidence_read_retries", evidence_errors(ev).retries},
+              {"evidence_reads_refused", evidence_errors(ev).refused},
+              {"evidence_ranges_unread", evidence_errors(ev).unread_ranges},
+              {"evidence_bytes_unread", evidence_errors(ev).unread_bytes}}}}},
           {"findings", to_json(r.findings)},
           {"discovery_findings", to_json(disc.findings)}};
 }
@@ -211,6 +235,11 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
                              static_cast<double>(r.reads.block_bytes_needed)
                        : 0.0,
                    r.reads.reads, r.reads.backward_reads);
+  if (const auto errs = evidence_errors(ev); errs.unread_ranges || errs.retries || errs.refused)
+    s += fmt::format("not read: {} ranges of the evidence ({} bytes) that this run needed: ddrescue "
+                     "map or read errors ({} retries, {} reads of known-bad ranges not sent to the "
+                     "disk); rescue domain for another ddrescue pass: rescue-domain.map\n",
+                     errs.unread_ranges, errs.unread_bytes, errs.retries, errs.refused);
   auto left = stranded_left_out(r);
   if (left["messages"].get<std::uint64_t>() > 0) {
     s += fmt::format("\n{} messages the other side does not hold were left out by the selection "
