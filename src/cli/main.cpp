@@ -25,6 +25,7 @@
 
 #include "cli/exit_status.hpp"
 #include "evidence/ddrescue_map.hpp"
+#include "evidence/volumes.hpp"
 #include "fs/filesystem.hpp"
 #include "report/check_report.hpp"
 #include "report/dfxml.hpp"
@@ -154,6 +155,15 @@ long write_rescue_domain(const OpenedEvidence& o, const std::string& path) {
 int run_probe(const std::vector<std::string>& evidence, bool json) {
   auto o = open_all(evidence, true);
   report_open_errors(o);
+  for (auto& v : o.views) {
+    // What a disk holds (partitions, md members), for images and devices.
+    std::string base = v.path;
+    struct stat st {};
+    if (::stat(base.c_str(), &st) != 0 && base.rfind('@') != std::string::npos)
+      base = base.substr(0, base.rfind('@'));
+    if (::stat(base.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (auto src = evidence::open_image(base)) v.volumes = evidence::scan_volumes(base, **src);
+  }
   spool::SpoolDiscovery disc;
   if (!o.usable.empty()) disc = spool::discover(o.usable);
   if (json)

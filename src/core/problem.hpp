@@ -32,6 +32,14 @@ std::string_view to_string(Severity s);
   X(evidence_read_error, "evidence.read-error", damage, "read from the evidence failed")           \
   X(evidence_unread_range, "evidence.unread-range", damage,                                         \
     "a read touched a range the ddrescue map marks as not recovered: those bytes are not data")    \
+  X(evidence_volume_unsupported, "evidence.volume-unsupported", warning,                           \
+    "a volume of the disk cannot be read here (LVM, RAID other than 1, out of the evidence); what " \
+    "to do is said")                                                                               \
+  X(evidence_volume_chosen, "evidence.volume-chosen", info,                                        \
+    "the evidence is a whole disk: the volume holding the filesystem was chosen")                  \
+  X(evidence_volume_ambiguous, "evidence.volume-ambiguous", fatal,                                 \
+    "the evidence is a whole disk with no ext2/3/4 filesystem, or several: name one (EVIDENCE@N, " \
+    "EVIDENCE@offset=BYTES)")                                                                      \
   X(evidence_map_invalid, "evidence.map-invalid", fatal,                                           \
     "the ddrescue mapfile cannot be read or is malformed")                                         \
   X(evidence_short_read, "evidence.short-read", damage,                                            \

@@ -168,6 +168,7 @@ class DirTree final : public Filesystem {
 
   const FsInfo& info() const override { return info_; }
   const Findings& open_findings() const override { return findings_; }
+  void add_open_finding(Finding f) override { findings_.add(std::move(f)); }
   NodeId root() const override { return kRoot; }
 
   Result<Node> stat(NodeId id) override {

@@ -586,6 +586,7 @@ class ExtFs final : public Filesystem {
 
   const FsInfo& info() const override { return info_; }
   const Findings& open_findings() const override { return findings_; }
+  void add_open_finding(Finding f) override { findings_.add(std::move(f)); }
   NodeId root() const override { return EXT2_ROOT_INO; }
   evidence::Source* source() const override { return io_->source.get(); }
 

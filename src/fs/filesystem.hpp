@@ -93,6 +93,8 @@ class Filesystem {
   // Relaxations and damage noticed while opening (backup superblock used,
   // checksums ignored, journal needs recovery, truncated image, ...).
   virtual const Findings& open_findings() const = 0;
+  // For whoever opened it: a fact about how (a volume of a whole disk chosen).
+  virtual void add_open_finding(Finding f) = 0;
 
   virtual NodeId root() const = 0;
   virtual Result<Node> stat(NodeId id) = 0;
@@ -135,7 +137,12 @@ Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> s
 Result<std::unique_ptr<Filesystem>> open_tree(const std::string& dir);
 
 // EVIDENCE as the user names it: a directory → open_tree; a file or block
-// device → open_image + open_ext. With a ddrescue map (an image made by
+// device → open_image + open_ext. A whole disk (a partition table, an md
+// RAID1 member; evidence/volumes.hpp) is opened at the volume holding the
+// filesystem: PATH@N names partition N, PATH@offset=BYTES a byte offset;
+// without either, the only ext2/3/4 volume, or of several the one that
+// looks like a Cyrus server's (etc/imapd.conf, var/spool/cyrus or
+// var/lib/cyrus at its root); else evidence.volume-ambiguous lists them. With a ddrescue map (an image made by
 // ddrescue), the image is read through it (evidence::open_mapped): bytes it
 // did not recover are never taken for data.
 Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,

@@ -41,6 +41,16 @@ json evidence_json(const EvidenceView& e) {
   if (!e.sha256.empty()) j["sha256"] = e.sha256;
   if (!e.hash_error.empty()) j["sha256_error"] = e.hash_error;
   if (!e.ddrescue_map.empty()) j["ddrescue_map"] = e.ddrescue_map;
+  if (e.volumes) {
+    json vols = json::array();
+    for (const auto& v : e.volumes->volumes)
+      vols.push_back({{"id", v.id}, {"what", v.what}, {"offset", v.offset}, {"size", v.size},
+                      {"content", v.content}, {"label", v.label}, {"uuid", v.uuid},
+                      {"usable", v.usable}});
+    j["partition_table"] = e.volumes->table;
+    j["volumes"] = std::move(vols);
+    j["volume_findings"] = to_json(e.volumes->findings);
+  }
   if (e.fs) {
     j["filesystem"] = fs_json(e.fs->info());
     j["findings"] = to_json(e.fs->open_findings());
@@ -143,6 +153,17 @@ std::string probe_text(const std::vector<EvidenceView>& evidence,
                        const spool::SpoolDiscovery& disc) {
   std::string out;
   for (const auto& e : evidence) {
+    if (e.volumes && (!e.volumes->table.empty() || e.volumes->volumes.size() != 1 ||
+                      e.volumes->volumes.front().what != "the whole evidence")) {
+      out += fmt::format("{}: a whole disk{}\n", printable(e.path),
+                         e.volumes->table.empty() ? "" : fmt::format(", {} partition table", e.volumes->table));
+      for (const auto& v : e.volumes->volumes)
+        out += fmt::format("  {:<8} {} at byte {}, {} bytes{}{}\n",
+                           v.id.empty() ? "(whole)" : "@" + v.id, v.what, v.offset, v.size,
+                           v.content.empty() ? "" : ": " + v.content,
+                           v.label.empty() ? "" : " \"" + printable(v.label) + "\"");
+      append_findings(out, e.volumes->findings, "  ");
+    }
     out += fs_line(e) + "\n";
     if (e.fs) {
       const auto& i = e.fs->info();

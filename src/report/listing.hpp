@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/problem.hpp"
+#include "evidence/volumes.hpp"
 #include "fs/filesystem.hpp"
 #include "spool/discovery.hpp"
 
@@ -21,6 +22,7 @@ struct EvidenceView {
   std::string sha256;       // --hash: of every byte of the image or device
   std::string hash_error;   // --hash: why there is none
   std::string ddrescue_map; // --map: the mapfile it was read through
+  std::optional<evidence::VolumeScan> volumes;  // probe: what the disk holds
 };
 
 nlohmann::json probe_json(const std::vector<EvidenceView>& evidence,
