@@ -78,6 +78,8 @@ struct OpenedEvidence {
 std::string g_map_file;
 // check --domain-out FILE.
 std::string g_domain_out;
+// --no-journal: read an ext3/4 filesystem as it stands, its journal not replayed.
+bool g_no_journal = false;
 
 // Opens each evidence; with `mapped`, the first through the --map ddrescue map.
 OpenedEvidence open_all(const std::vector<std::string>& paths, bool mapped = false) {
@@ -99,7 +101,7 @@ OpenedEvidence open_all(const std::vector<std::string>& paths, bool mapped = fal
       continue;
     }
     if (first && map) v.ddrescue_map = g_map_file;
-    auto r = fs::open_evidence(p, first && map ? &*map : nullptr);
+    auto r = fs::open_evidence(p, first && map ? &*map : nullptr, !g_no_journal);
     if (r) {
       o.owned.push_back(std::move(r).value());
       v.fs = o.owned.back().get();
@@ -988,6 +990,9 @@ int main_impl(int argc, char** argv) {
   const char* kMapHelp = "a GNU ddrescue mapfile of EVIDENCE: bytes it did not recover are never "
                          "taken for data";
   probe->add_option("--map", g_map_file, kMapHelp);
+  const char* kNoJournalHelp = "do not replay an ext3/4 journal that needs recovery (it is replayed "
+                               "into memory by default, never onto the evidence)";
+  probe->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
   probe->footer(kExitHelp);
 
   auto* ls = app.add_subcommand("ls", "List every mailbox, or the message files of one");
@@ -998,6 +1003,7 @@ int main_impl(int argc, char** argv) {
                  "more evidence of the same server (config dir, other partitions)");
   ls->add_flag("--json", json, "machine-readable output");
   ls->add_option("--map", g_map_file, kMapHelp);
+  ls->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
   ls->footer(kExitHelp);
 
   auto* check = app.add_subcommand(
@@ -1014,6 +1020,7 @@ int main_impl(int argc, char** argv) {
   check->add_flag("--no-hash", no_hash, "do not read message files to compare SHA-1 with GUID");
   check->add_flag("--json", json, "machine-readable output");
   check->add_option("--map", g_map_file, kMapHelp);
+  check->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
   check->add_option("--domain-out", g_domain_out,
                     "write the evidence ranges this run needed and could not read as a ddrescue "
                     "domain mapfile (for ddrescue -m)");
@@ -1066,6 +1073,7 @@ int main_impl(int argc, char** argv) {
       "log-run, log-PID)");
   sync_opt->expected(0, 1);
   salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
+  salv->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
   salv->add_flag("--hash", sa.hash,
                  "SHA-256 of each evidence image, every byte in one sequential pass, in the report "
                  "(chain of custody)");
@@ -1104,6 +1112,7 @@ int main_impl(int argc, char** argv) {
   dif->add_option("--cacert", da.imap.ca_file, "NEW imaps://: trust the CA certificates in this PEM file");
   dif->add_flag("--json", da.json, "machine-readable output");
   dif->add_option("--map", g_map_file, "a GNU ddrescue mapfile of OLD");
+  dif->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
   dif->footer("Exit status: 0 the new master lacks nothing, 1 differences found, 8 a side could "
               "not be read, 16 usage error.");
 

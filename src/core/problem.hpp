@@ -57,6 +57,11 @@ std::string_view to_string(Severity s);
     "the filesystem uses features this libext2fs does not know; it was opened anyway")             \
   X(fs_journal_needs_recovery, "fs.journal-needs-recovery", warning,                                \
     "the journal holds transactions not yet replayed; the newest files may exist only there")      \
+  X(fs_journal_replayed, "fs.journal-replayed", info,                                              \
+    "the journal's committed transactions were replayed into memory (never onto the evidence): "   \
+    "the filesystem is read as the kernel would have left it (--no-journal reads it as it stands)") \
+  X(fs_journal_not_replayed, "fs.journal-not-replayed", warning,                                    \
+    "the journal needs recovery but could not be replayed; the filesystem is read as it stands")   \
   X(fs_truncated, "fs.truncated", damage,                                                           \
     "the image is shorter than the filesystem it holds; blocks past its end are missing")          \
   X(fs_errors_flag, "fs.errors-flag", info, "the superblock says the filesystem has errors")       \

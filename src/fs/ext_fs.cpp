@@ -33,6 +33,7 @@
 #include <unordered_map>
 
 #include "fs/filesystem.hpp"
+#include "fs/journal.hpp"
 
 namespace ss::fs {
 namespace {
@@ -914,6 +915,10 @@ class ExtFs final : public Filesystem {
   Findings findings_;
 };
 
+bool uuid_is_null_bytes(const __u8 (&u)[16]) {
+  return std::all_of(std::begin(u), std::end(u), [](__u8 c) { return c == 0; });
+}
+
 // One ext2fs_open2 attempt through the Source.
 errcode_t try_open(const std::shared_ptr<IoContext>& ctx, int flags, std::uint64_t superblock,
                    std::uint32_t block_size, ext2_filsys* out) {
@@ -1083,7 +1088,8 @@ FsInfo describe(const ext2_filsys fs, const evidence::Source& src, std::uint64_t
 
 }  // namespace
 
-Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> source) {
+Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> source,
+                                             bool replay_journal) {
   if (!source) return Finding{Code::evidence_unreadable, "", "no evidence source"};
   const std::string name = source->name();
   const std::uint64_t size = source->size();
@@ -1174,8 +1180,48 @@ Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> s
                              "bytes missing",
                              fs_bytes, info.blocks_count, info.block_size, size, fs_bytes - size));
 
-  return std::unique_ptr<Filesystem>(
-      std::make_unique<ExtFs>(fs, std::move(ctx), std::move(info), std::move(findings)));
+  const bool replay = replay_journal && info.journal_needs_recovery && info.has_journal;
+  const std::uint32_t journal_inode = sb.s_journal_inum;
+  const bool external = !uuid_is_null_bytes(sb.s_journal_uuid) && journal_inode == 0;
+  const std::uint32_t block_size = info.block_size;
+  auto opened = std::make_unique<ExtFs>(fs, std::move(ctx), std::move(info), std::move(findings));
+  if (!replay) return std::unique_ptr<Filesystem>(std::move(opened));
+  if (journal_inode == 0 || external) {
+    opened->add_open_finding(Finding{Code::fs_journal_not_replayed, name,
+                                     "an external journal device: give --no-journal, or image "
+                                     "the journal device too"});
+    return std::unique_ptr<Filesystem>(std::move(opened));
+  }
+  // The committed transactions, replayed into an overlay; then the
+  // filesystem opened again through it (the superblock itself may be there).
+  auto plan = plan_journal_replay(*opened, journal_inode, block_size);
+  if (!plan) {
+    opened->add_open_finding(plan.problem());
+    return std::unique_ptr<Filesystem>(std::move(opened));
+  }
+  if (plan->blocks.empty()) {
+    opened->add_open_finding(Finding{Code::fs_journal_not_replayed, name,
+                                     fmt::format("no committed transaction in the journal ({} "
+                                                 "uncommitted blocks)",
+                                                 plan->uncommitted_blocks)});
+    return std::unique_ptr<Filesystem>(std::move(opened));
+  }
+  const std::string what = fmt::format(
+      "{} transactions (sequence {}..{}), {} blocks{}{}{}", plan->transactions,
+      plan->first_sequence, plan->last_sequence, plan->blocks.size(),
+      plan->revoked ? fmt::format(", {} copies revoked", plan->revoked) : "",
+      plan->uncommitted_blocks ? fmt::format(", {} uncommitted blocks left out", plan->uncommitted_blocks) : "",
+      plan->features.empty() ? "" : fmt::format("; journal features: {}", plan->features));
+  auto again = open_ext(open_replayed(source, std::move(*plan)), false);
+  if (!again) {
+    opened->add_open_finding(Finding{Code::fs_journal_not_replayed, name,
+                                     "opening with the journal replayed failed: " +
+                                         again.problem().detail});
+    return std::unique_ptr<Filesystem>(std::move(opened));
+  }
+  (*again)->add_open_finding(Finding{Code::fs_journal_needs_recovery, name, {}});
+  (*again)->add_open_finding(Finding{Code::fs_journal_replayed, name, what});
+  return again;
 }
 
 }  // namespace ss::fs

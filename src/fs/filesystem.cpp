@@ -82,16 +82,17 @@ bool looks_like_cyrus(Filesystem& f) {
 
 Result<std::unique_ptr<Filesystem>> open_volume(std::shared_ptr<evidence::Source> src,
                                                 const std::string& base,
-                                                const evidence::Volume& v) {
+                                                const evidence::Volume& v, bool replay_journal) {
   const std::string name = v.id.empty() ? fmt::format("{}@offset={}", base, v.offset)
                                         : fmt::format("{}@{}", base, v.id);
-  return open_ext(evidence::open_slice(std::move(src), v.offset, v.size, name));
+  return open_ext(evidence::open_slice(std::move(src), v.offset, v.size, name), replay_journal);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
-                                                  const evidence::DdrescueMap* map) {
+                                                  const evidence::DdrescueMap* map,
+                                                  bool replay_journal) {
   std::string base = path, pick;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -128,13 +129,13 @@ Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
     evidence::Volume v;
     v.offset = off;
     v.size = src->size() - off;
-    return open_volume(src, base, v);
+    return open_volume(src, base, v, replay_journal);
   }
   const auto scan = evidence::scan_volumes(base, *src);
   if (!pick.empty()) {
     for (const auto& v : scan.volumes)
       if (v.id == pick) {
-        auto f = open_volume(src, base, v);
+        auto f = open_volume(src, base, v, replay_journal);
         if (f) (*f)->add_open_finding(Finding{Code::evidence_volume_chosen, path, v.what});
         return f;
       }
@@ -145,7 +146,7 @@ Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
   const bool whole_disk = !scan.table.empty() ||
                           (scan.volumes.size() == 1 && scan.volumes[0].offset != 0);
   if (!whole_disk) {
-    auto f = open_ext(std::move(src));
+    auto f = open_ext(std::move(src), replay_journal);
     if (!f && !scan.findings.empty())  // e.g. one member of a RAID5: say what it is
       return Finding{Code::fs_open_failed, path,
                      scan.findings.items().front().detail + "; " + f.problem().detail};
@@ -154,7 +155,7 @@ Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
   std::vector<std::pair<const evidence::Volume*, std::unique_ptr<Filesystem>>> candidates;
   for (const auto& v : scan.volumes)
     if (v.usable)
-      if (auto f = open_volume(src, base, v)) candidates.emplace_back(&v, std::move(f).value());
+      if (auto f = open_volume(src, base, v, replay_journal)) candidates.emplace_back(&v, std::move(f).value());
   std::size_t cyrus = 0, chosen = 0;
   for (std::size_t i = 0; i < candidates.size(); ++i)
     if (looks_like_cyrus(*candidates[i].second)) ++cyrus, chosen = i;

@@ -131,7 +131,11 @@ class Filesystem {
 // superblocks when the primary is unusable and records that (and every other
 // relaxation) in open_findings(). Problems: evidence.empty, fs.not-ext,
 // fs.open-failed.
-Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> source);
+// A journal that needs recovery is replayed into memory (fs/journal.hpp) and
+// the filesystem read as the kernel would have left it (fs.journal-replayed),
+// unless replay_journal is false (--no-journal): then as it stands.
+Result<std::unique_ptr<Filesystem>> open_ext(std::shared_ptr<evidence::Source> source,
+                                             bool replay_journal = true);
 
 // Opens a directory tree (a mounted or copied spool) as a filesystem.
 Result<std::unique_ptr<Filesystem>> open_tree(const std::string& dir);
@@ -146,6 +150,7 @@ Result<std::unique_ptr<Filesystem>> open_tree(const std::string& dir);
 // ddrescue), the image is read through it (evidence::open_mapped): bytes it
 // did not recover are never taken for data.
 Result<std::unique_ptr<Filesystem>> open_evidence(const std::string& path,
-                                                  const evidence::DdrescueMap* map = nullptr);
+                                                  const evidence::DdrescueMap* map = nullptr,
+                                                  bool replay_journal = true);
 
 }  // namespace ss::fs
