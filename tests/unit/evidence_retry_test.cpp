@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "evidence/ddrescue_map.hpp"
 #include "evidence/source.hpp"
 #include "fs/filesystem.hpp"
 #include "spool/discovery.hpp"
@@ -100,6 +101,11 @@ TEST_CASE("retry: a bad granule is retried a bounded number of times, then never
   const auto needed = src->needed_unread();
   REQUIRE(needed.size() == 1);
   CHECK(needed[0] == ByteRange{16384, 4096});
+  // The map a user feeds back to ddrescue -m: that granule, and nothing else, '+'.
+  const std::string domain = evidence::domain_mapfile(needed, src->size(), "test");
+  CHECK(domain.find("0x00004000  0x00001000  +\n") != std::string::npos);
+  CHECK(domain.find("0x00000000  0x00004000  ?\n") != std::string::npos);
+  CHECK(domain.find("0x00005000  0x0000B000  ?\n") != std::string::npos);
 }
 
 TEST_CASE("retry: a read that fails once and then succeeds costs one retry and marks nothing") {
