@@ -371,6 +371,7 @@ struct SalvageArgs {
   std::string since, until;
   bool live_only = false;
   bool hash = false;  // --hash
+  bool no_orphans = false;  // --no-orphans
   std::string not_in_guids;
   std::vector<std::string> not_in;
   std::string not_in_password_file;      // --not-in imap[s]://: the password, in a file
@@ -688,6 +689,7 @@ int run_salvage(const SalvageArgs& a) {
   };
   salvage::SalvageOptions sopt;
   sopt.resume = a.resume;
+  sopt.rehome = !a.no_orphans;
   sopt.cancel = &g_cancel;
   std::signal(SIGINT, on_cancel_signal);
   std::signal(SIGTERM, on_cancel_signal);
@@ -1074,6 +1076,9 @@ int main_impl(int argc, char** argv) {
   sync_opt->expected(0, 1);
   salv->add_flag("--json", sa.json, "print report.json instead of report.txt");
   salv->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
+  salv->add_flag("--no-orphans", sa.no_orphans,
+                 "do not look for the files of records whose file is missing among the other "
+                 "inodes (lost+found, orphans, deleted inodes)");
   salv->add_flag("--hash", sa.hash,
                  "SHA-256 of each evidence image, every byte in one sequential pass, in the report "
                  "(chain of custody)");

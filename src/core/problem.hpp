@@ -223,6 +223,9 @@ std::string_view to_string(Severity s);
     "SHA-1 of a message file differs from its record's GUID") \
   X(message_no_record, "message.no-record", warning,                                                           \
     "a message file has no index record") \
+  X(message_rehomed, "message.rehomed", warning,                                                      \
+    "the record's file was missing from its mailbox and was found elsewhere in the filesystem "    \
+    "(lost+found, an inode no directory names, a deleted inode), proven by its GUID")              \
   X(message_unreadable, "message.unreadable", error,                                                           \
     "a message file could not be read") \
   X(spool_seen_db_absent, "spool.seen-db-absent", info,                                           \

@@ -701,6 +701,37 @@ class ExtFs final : public Filesystem {
     return out;
   }
 
+  std::vector<InodeInfo> scan_inodes(const std::function<bool(std::uint64_t size)>& want,
+                                     std::uint64_t& skipped_blocks) override {
+    skipped_blocks = 0;
+    std::vector<InodeInfo> out;
+    ext2_inode_scan scan = nullptr;
+    if (ext2fs_open_inode_scan(fs_, 0, &scan) != 0) return out;
+    ext2fs_inode_scan_flags(scan, EXT2_SF_SKIP_MISSING_ITABLE | EXT2_SF_BAD_EXTRA_BYTES, 0);
+    const std::size_t inode_size = EXT2_INODE_SIZE(fs_->super);
+    std::vector<std::byte> raw(std::max(inode_size, sizeof(ext2_inode_large)));
+    // Every inode at most once: a damaged group count cannot make it loop.
+    const std::uint64_t limit = std::uint64_t{fs_->super->s_inodes_count} + 1;
+    for (std::uint64_t n = 0; n < limit; ++n) {
+      ext2_ino_t ino = 0;
+      errcode_t e = ext2fs_get_next_inode_full(scan, &ino, reinterpret_cast<ext2_inode*>(raw.data()),
+                                               static_cast<int>(inode_size));
+      if (e == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) {
+        ++skipped_blocks;
+        continue;
+      }
+      if (e != 0 || ino == 0) break;
+      ext2_inode_large inode{};
+      std::memcpy(&inode, raw.data(), std::min(inode_size, sizeof inode));
+      if (kind_of_mode(inode.i_mode) != NodeKind::file) continue;
+      const std::uint64_t size = EXT2_I_SIZE(&inode);
+      if (size == 0 || !want(size)) continue;
+      out.push_back(InodeInfo{ino, size, inode.i_links_count, static_cast<std::int64_t>(inode.i_dtime)});
+    }
+    ext2fs_close_inode_scan(scan);
+    return out;
+  }
+
   Result<std::vector<FileRun>> file_runs(NodeId id) override {
     auto ino = to_ino(id);
     if (!ino) return ino.problem();

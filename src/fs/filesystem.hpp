@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,15 @@ struct FsInfo {
   std::int64_t last_write_time = 0;
 };
 
+// An inode found by scanning the inode tables (ext only): a regular file,
+// named or not, allocated or deleted.
+struct InodeInfo {
+  NodeId id = 0;
+  std::uint64_t size = 0;
+  std::uint32_t links = 0;
+  std::int64_t dtime = 0;  // deletion time; 0: not deleted
+};
+
 class Filesystem {
  public:
   virtual ~Filesystem() = default;
@@ -118,6 +128,16 @@ class Filesystem {
   // bytes can be read straight from it (fs/bulk_read.hpp); null for a
   // directory tree. Reads through it are counted in its ReadStats.
   virtual evidence::Source* source() const { return nullptr; }
+  // Every regular-file inode of the inode tables whose size `want` accepts,
+  // whether a directory names it or not, allocated or deleted (ext; a
+  // directory tree has no inode table: empty). Unreadable inode-table
+  // blocks are skipped and counted in `skipped_blocks`.
+  virtual std::vector<InodeInfo> scan_inodes(const std::function<bool(std::uint64_t size)>& want,
+                                             std::uint64_t& skipped_blocks) {
+    (void)want;
+    skipped_blocks = 0;
+    return {};
+  }
 
   // Walks `path` component by component from the root through list(); never
   // follows a symlink (a symlink component gives fs.symlink-not-followed).

@@ -177,6 +177,12 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
               {"files_read_through_fs", r.reads.through_fs},
               {"files_unreadable", r.reads.failed},
               {"evidence_bytes_read", evidence_bytes_read(ev)},
+              {"lost_mail_search",
+               {{"records_with_missing_file", r.rehome.wanted},
+                {"candidate_inodes_hashed", r.rehome.candidates},
+                {"found", r.rehome.found},
+                {"candidate_bytes_read", r.rehome.reads.bytes_read},
+                {"inode_table_blocks_skipped", r.rehome.inode_table_blocks_skipped}}},
               {"evidence_read_retries", evidence_errors(ev).retries},
               {"evidence_reads_refused", evidence_errors(ev).refused},
               {"evidence_ranges_unread", evidence_errors(ev).unread_ranges},
@@ -235,6 +241,10 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
                              static_cast<double>(r.reads.block_bytes_needed)
                        : 0.0,
                    r.reads.reads, r.reads.backward_reads);
+  if (r.rehome.wanted)
+    s += fmt::format("lost mail: {} records had no file; {} inodes of their sizes were read ({} "
+                     "bytes) and {} of the messages found by GUID (status rehomed)\n",
+                     r.rehome.wanted, r.rehome.candidates, r.rehome.reads.bytes_read, r.rehome.found);
   if (const auto errs = evidence_errors(ev); errs.unread_ranges || errs.retries || errs.refused)
     s += fmt::format("not read: {} ranges of the evidence ({} bytes) that this run needed: ddrescue "
                      "map or read errors ({} retries, {} reads of known-bad ranges not sent to the "

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 
 #include <fmt/format.h>
@@ -385,6 +386,24 @@ struct Pending {
   std::vector<std::size_t> slot_of_message;        // kNotRead: not read
   std::vector<std::vector<fs::FileRun>> runs;      // per message with a file
   std::map<std::uint32_t, std::vector<std::string>> earlier;  // resume: cur/ files not yet kept
+  std::map<std::size_t, std::string> rehomed;  // message index -> where its file was found
+};
+
+// Hashes whole files (fs::read_files consumer): the SHA-1 of each job, or nothing.
+class HashOnly final : public fs::ReadConsumer {
+ public:
+  explicit HashOnly(std::size_t n) : hashers_(n), sums_(n) {}
+  void begin(std::size_t job) override { hashers_[job] = std::make_unique<Sha1Hasher>(); }
+  void chunk(std::size_t job, ByteView bytes) override { hashers_[job]->update(bytes); }
+  void end(std::size_t job, const Finding* problem) override {
+    if (!problem) sums_[job] = hashers_[job]->finish();
+    hashers_[job].reset();
+  }
+  const std::optional<Sha1>& sum(std::size_t job) const { return sums_[job]; }
+
+ private:
+  std::vector<std::unique_ptr<Sha1Hasher>> hashers_;
+  std::vector<std::optional<Sha1>> sums_;
 };
 
 class Salvager {
@@ -398,6 +417,7 @@ class Salvager {
   SalvageResult run() {
     for (const auto& m : disc_.mailboxes)
       prog_.total_messages += std::max<std::uint64_t>(m.records.value_or(0), m.message_files);
+    if (opt_.rehome) find_lost();
     std::vector<Pending> group;
     std::uint64_t group_records = 0;
     for (std::size_t k = 0; k < disc_.mailboxes.size(); ++k) {
@@ -449,6 +469,24 @@ class Salvager {
     if (opt_.resume && p.can_write) p.earlier = earlier_output(p.maildir);
     fs::Filesystem& fs = *fss_[m.fs_index];
     p.check = validate::check_mailbox_meta(fs, m);
+    if (sum.selected && !found_.empty())
+      for (std::size_t i = 0; i < p.check.messages.size(); ++i) {
+        auto& mv = p.check.messages[i];
+        const auto guid = missing_guid(p.check, mv);
+        if (guid.empty()) continue;
+        auto it = found_.find({m.fs_index, guid});
+        if (it == found_.end()) continue;
+        // The file, found elsewhere: read and settled as if it were here.
+        mv.has_file = true;
+        mv.node = it->second.node;
+        mv.inode = it->second.node;
+        mv.file_size = it->second.size;
+        mv.settled = false;
+        mv.state = validate::MessageState::unverified;
+        mv.reason.clear();
+        mv.reason_code.reset();
+        p.rehomed[i] = it->second.where;
+      }
     p.slot_of_message.assign(p.check.messages.size(), kNotRead);
     p.runs.resize(p.check.messages.size());
     for (std::size_t i = 0; i < p.check.messages.size(); ++i) {
@@ -483,6 +521,75 @@ class Salvager {
       slots_.push_back(std::move(s));
     }
     return p;
+  }
+
+  // The GUID (hex) of a message whose record is intact but whose file is
+  // missing; "" for any other.
+  static std::string missing_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv) {
+    if (mv.has_file || mv.state != validate::MessageState::missing || !mv.record) return {};
+    const auto& rv = c.index.records[*mv.record];
+    if (rv.integrity == validate::Integrity::damaged || !rv.candidates.empty() ||
+        !rv.record.has_guid || rv.record.guid_is_zero())
+      return {};
+    return to_hex(rv.record.guid);
+  }
+
+  // Looks, before the salvage, for the files of records whose file is
+  // missing: every regular-file inode of the same size in the mailbox's
+  // filesystem (lost+found, orphans, deleted inodes with their blocks) is
+  // read and hashed; one whose SHA-1 is such a GUID is where that message is.
+  void find_lost() {
+    std::map<std::size_t, std::map<std::string, std::uint64_t>> wanted;  // fs -> guid -> size
+    for (const auto& m : disc_.mailboxes) {
+      Code code{};
+      std::string why;
+      if (!mailbox_selected(m, sel_, code, why)) continue;
+      if (m.records.value_or(0) == 0) continue;
+      const auto c = validate::check_mailbox_meta(*fss_[m.fs_index], m);
+      for (const auto& mv : c.messages) {
+        const auto guid = missing_guid(c, mv);
+        if (guid.empty()) continue;
+        const auto& rec = c.index.records[*mv.record].record;
+        wanted[m.fs_index][guid] = rec.values.get_or(ix::RecordField::size, 0);
+      }
+    }
+    for (auto& [fi, guids] : wanted) {
+      res_.rehome.wanted += guids.size();
+      std::set<std::uint64_t> sizes;
+      for (const auto& [g, size] : guids) sizes.insert(size);
+      fs::Filesystem& f = *fss_[fi];
+      std::uint64_t skipped = 0;
+      auto cands = f.scan_inodes([&](std::uint64_t size) { return sizes.count(size) > 0; }, skipped);
+      res_.rehome.inode_table_blocks_skipped += skipped;
+      std::set<fs::NodeId> in_lost_found;
+      if (auto lf = f.lookup("lost+found"))
+        if (auto entries = f.list(*lf))
+          for (const auto& e : *entries) in_lost_found.insert(e.id);
+      std::vector<fs::ReadJob> jobs;
+      std::vector<const fs::InodeInfo*> of_job;
+      for (const auto& c : cands) {
+        auto runs = f.file_runs(c.id);
+        if (!runs) continue;
+        jobs.push_back(fs::ReadJob{c.id, c.size, std::move(runs).value()});
+        of_job.push_back(&c);
+      }
+      res_.rehome.candidates += jobs.size();
+      HashOnly hashes(jobs.size());
+      res_.rehome.reads += fs::read_files(f, jobs, hashes, opt_.reading);
+      for (std::size_t j = 0; j < jobs.size(); ++j) {
+        if (!hashes.sum(j)) continue;
+        const std::string hex = to_hex(*hashes.sum(j));
+        if (!guids.count(hex) || found_.count({fi, hex})) continue;
+        const fs::InodeInfo& c = *of_job[j];
+        std::string where =
+            in_lost_found.count(c.id) ? fmt::format("found in lost+found as inode {}", c.id)
+            : c.dtime != 0 || c.links == 0
+                ? fmt::format("found in deleted inode {} (its blocks intact)", c.id)
+                : fmt::format("found in inode {}, which the mailbox's directory does not name", c.id);
+        found_[{fi, hex}] = Found{c.id, c.size, where + "; its SHA-1 is the record's GUID"};
+        ++res_.rehome.found;
+      }
+    }
   }
 
   // --resume: keeps the earlier run's copy of this message when its SHA-1
@@ -708,10 +815,21 @@ class Salvager {
         }
         if (e.status == "unrecoverable" && rv)
           e.cache_envelope = envelope_of(fs, m, rv->record, cache_bytes);
+        if (auto rh = p.rehomed.find(i); rh != p.rehomed.end()) {
+          if (e.status == "verified" || e.status == "corrected") {
+            e.status = "rehomed";
+            e.add_reason(Code::message_rehomed, rh->second);
+            res_.findings.add(Code::message_rehomed,
+                              fmt::format("{} ({}) uid {}", m.display_name, m.dir, mv.uid), rh->second);
+          } else {
+            e.add_reason(Code::message_rehomed, "not proven: " + rh->second);
+          }
+        }
       }
 
       // Output.
-      bool salvage = e.status == "verified" || e.status == "corrected" || e.status == "unverified";
+      bool salvage = e.status == "verified" || e.status == "corrected" || e.status == "rehomed" ||
+                     e.status == "unverified";
       if (salvage && slot && slot->complete) {
         std::vector<char> letters;
         if (rv)
@@ -785,6 +903,13 @@ class Salvager {
     res_.mailboxes.push_back(std::move(sum));
     p.check = {};  // its memory goes now, not with the group
   }
+
+  struct Found {
+    fs::NodeId node = 0;
+    std::uint64_t size = 0;
+    std::string where;
+  };
+  std::map<std::pair<std::size_t, std::string>, Found> found_;  // (fs, guid) -> the file
 
   const std::vector<fs::Filesystem*>& fss_;
   const spool::SpoolDiscovery& disc_;

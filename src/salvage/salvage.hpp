@@ -113,6 +113,15 @@ struct Tally {
   void add(const ManifestEntry& e);
 };
 
+// What looking for lost mail did.
+struct RehomeStats {
+  std::uint64_t wanted = 0;          // records with a GUID whose file is missing
+  std::uint64_t candidates = 0;      // inodes of a wanted size, read and hashed
+  std::uint64_t found = 0;           // GUIDs found among them
+  std::uint64_t inode_table_blocks_skipped = 0;
+  fs::BulkReadStats reads;           // the candidates' bytes, apart from the salvage's
+};
+
 struct SalvageResult {
   std::vector<MailboxSummary> mailboxes;
   Tally tally;
@@ -124,6 +133,7 @@ struct SalvageResult {
   bool out_failed = false;  // OUT could not be written: operational error
   bool cancelled = false;   // stopped early (SalvageOptions::cancel)
   std::uint64_t mailboxes_not_done = 0;
+  RehomeStats rehome;
   std::uint64_t resumed = 0;  // messages kept from an earlier run (resume)
 };
 
@@ -158,7 +168,14 @@ struct SalvageOptions {
   // Set (e.g. by SIGINT) to stop after the mailboxes being worked on; the
   // result then says cancelled, and a run with resume finishes the job.
   const std::atomic<bool>* cancel = nullptr;
+  // Lost mail put back (issue "orphans"): a record whose file is missing is
+  // looked for among every regular-file inode of its filesystem whose size
+  // is the record's — in lost+found, with no name (orphan), or deleted with
+  // its blocks — and re-homed when the SHA-1 of its bytes is the record's
+  // GUID (status "rehomed", proven). false: --no-orphans.
+  bool rehome = true;
 };
+
 
 SalvageResult run_salvage(const std::vector<fs::Filesystem*>& filesystems,
                           const spool::SpoolDiscovery& disc, const Selection& sel,

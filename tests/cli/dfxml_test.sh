@@ -106,11 +106,17 @@ done
 img=$FIX/cyrus36-uuid.ext4.img
 if "$ROOT/scripts/damage" message-missing "$img" "$TMP/missing.img" --spoolsalvage "$BIN" \
      >/dev/null 2>"$TMP/err"; then
-  "$BIN" salvage "$TMP/missing.img" -o "$TMP/missing" >/dev/null 2>&1
+  # The recipe keeps the inode: by default salvage finds it (rehomed); with
+  # --no-orphans the record's bytes are gone for it.
+  "$BIN" salvage "$TMP/missing.img" -o "$TMP/missing" --no-orphans >/dev/null 2>&1
   check_out "message-missing" "$TMP/missing"
   grep -q '<ss:status>unrecoverable</ss:status>' "$TMP/missing/report.xml" ||
     fail "message-missing: no unrecoverable fileobject"
-  rm -rf "$TMP/missing" "$TMP/missing.img"
+  "$BIN" salvage "$TMP/missing.img" -o "$TMP/rehomed" >/dev/null 2>&1
+  check_out "message-missing, rehomed" "$TMP/rehomed"
+  grep -q '<ss:status>rehomed</ss:status>' "$TMP/rehomed/report.xml" ||
+    fail "message-missing: no rehomed fileobject"
+  rm -rf "$TMP/missing" "$TMP/rehomed" "$TMP/missing.img"
 else
   fail "scripts/damage message-missing failed"; sed 's/^/    /' "$TMP/err" | head -5
 fi
