@@ -397,6 +397,57 @@ bool write_file(const std::string& path, const std::string& text) {
   return static_cast<bool>(f);
 }
 
+// Where a command takes an IMAP password from: the URL, else FILE's first
+// line, else the environment variable, else (when allowed) a prompt on the
+// terminal, not echoed. Never printed.
+struct PasswordFrom {
+  const char* cmd;          // "spoolsalvage reinject"
+  const char* file_option;  // "--password-file"
+  const std::string& file;
+  const char* env;          // "SPOOLSALVAGE_PASSWORD"
+  bool prompt = true;
+};
+
+int imap_password(const PasswordFrom& from, const salvage::ImapServer& server, std::string& out) {
+  if (server.password) return kExitOk;
+  if (!from.file.empty()) {
+    std::ifstream f(from.file, std::ios::binary);
+    std::string line;
+    if (!f || !std::getline(f, line)) {
+      std::fprintf(stderr, "%s: cannot read %s %s\n", from.cmd, from.file_option,
+                   report::printable(from.file).c_str());
+      return kExitOperational;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out = line;
+    return kExitOk;
+  }
+  if (const char* env = std::getenv(from.env)) {
+    out = env;
+    return kExitOk;
+  }
+  if (from.prompt && ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)) {
+    std::fprintf(stderr, "password for %s: ", report::printable(server.display()).c_str());
+    termios old{};
+    const bool have = ::tcgetattr(STDIN_FILENO, &old) == 0;
+    if (have) {
+      termios quiet = old;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (have) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+    out = line;
+    return kExitOk;
+  }
+  std::fprintf(stderr, "%s: no password for %s: give it in the URL, in %s FILE or in $%s%s\n",
+               from.cmd, report::printable(server.display()).c_str(), from.file_option, from.env,
+               from.prompt ? " (or run on a terminal to be asked)" : "");
+  return kExitUsage;
+}
+
 // --not-in imap[s]://[user[:password]@]host[:port]: the other side read from
 // the live new master. The password: in the URL, else --not-in-password-file,
 // else $SPOOLSALVAGE_IMAP_PASSWORD; never printed.
@@ -412,26 +463,11 @@ int read_live_other_side(const SalvageArgs& a, salvage::OtherSide& other, std::s
     return kExitUsage;
   }
   salvage::ImapReadOptions opt = a.not_in_imap;
-  if (!server->password) {
-    if (!a.not_in_password_file.empty()) {
-      std::ifstream f(a.not_in_password_file, std::ios::binary);
-      std::string line;
-      if (!f || !std::getline(f, line)) {
-        std::fprintf(stderr, "spoolsalvage: cannot read --not-in-password-file %s\n",
-                     report::printable(a.not_in_password_file).c_str());
-        return kExitOperational;
-      }
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      opt.password = line;
-    } else if (const char* env = std::getenv("SPOOLSALVAGE_IMAP_PASSWORD")) {
-      opt.password = env;
-    } else {
-      std::fprintf(stderr, "spoolsalvage: no password for %s: give it in the URL, in "
-                           "--not-in-password-file FILE or in $SPOOLSALVAGE_IMAP_PASSWORD\n",
-                   report::printable(server->display()).c_str());
-      return kExitUsage;
-    }
-  }
+  if (int rc = imap_password({"spoolsalvage", "--not-in-password-file", a.not_in_password_file,
+                              "SPOOLSALVAGE_IMAP_PASSWORD", false},
+                             *server, opt.password);
+      rc != kExitOk)
+    return rc;
   auto read = salvage::read_other_side_imap(*server, opt);
   if (!read) {
     std::fprintf(stderr, "spoolsalvage: %s\n", report::finding_line(read.problem()).c_str());
@@ -523,27 +559,35 @@ int sync_log_selection(const std::string& file, const spool::SpoolDiscovery& dis
   return kExitOk;
 }
 
-int run_salvage(const SalvageArgs& a) {
-  salvage::Selection sel;
-  sel.mailbox_globs = a.mailboxes;
-  sel.live_only = a.live_only;
-  for (auto [text, slot, flag] : {std::tuple{&a.since, &sel.since, "--since"},
-                                  std::tuple{&a.until, &sel.until, "--until"}}) {
+// --since/--until into sel (internal dates, inclusive). kExitOk, or the
+// usage error already printed.
+int date_window(const char* cmd, const std::string& since, const std::string& until,
+                salvage::Selection& sel) {
+  for (auto [text, slot, flag] : {std::tuple{&since, &sel.since, "--since"},
+                                  std::tuple{&until, &sel.until, "--until"}}) {
     if (text->empty()) continue;
     std::string why;
     auto t = parse_time(*text, &why);
     if (!t) {
-      std::fprintf(stderr, "spoolsalvage: %s: not a time (epoch seconds or ISO 8601): %s%s%s\n",
-                   flag, report::printable(*text).c_str(), why.empty() ? "" : ": ", why.c_str());
+      std::fprintf(stderr, "%s: %s: not a time (epoch seconds or ISO 8601): %s%s%s\n", cmd, flag,
+                   report::printable(*text).c_str(), why.empty() ? "" : ": ", why.c_str());
       return kExitUsage;
     }
     *slot = *t;
   }
   if (sel.since && sel.until && *sel.until < *sel.since) {
-    std::fprintf(stderr, "spoolsalvage: --until %s is before --since %s: no date lies between\n",
-                 report::printable(a.until).c_str(), report::printable(a.since).c_str());
+    std::fprintf(stderr, "%s: --until %s is before --since %s: no date lies between\n", cmd,
+                 report::printable(until).c_str(), report::printable(since).c_str());
     return kExitUsage;
   }
+  return kExitOk;
+}
+
+int run_salvage(const SalvageArgs& a) {
+  salvage::Selection sel;
+  sel.mailbox_globs = a.mailboxes;
+  sel.live_only = a.live_only;
+  if (int rc = date_window("spoolsalvage", a.since, a.until, sel); rc != kExitOk) return rc;
   std::unordered_set<std::string> held;
   if (!a.not_in_guids.empty()) {
     // One GUID (40 hex digits, either case) a line; blank lines and spaces
@@ -745,49 +789,6 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-// The password: in the URL, else --password-file, else $SPOOLSALVAGE_PASSWORD,
-// else asked on the terminal (not echoed). Never printed.
-int imap_password(const char* cmd, const std::string& password_file,
-                  const salvage::ImapServer& server, std::string& out) {
-  if (server.password) return kExitOk;
-  if (!password_file.empty()) {
-    std::ifstream f(password_file, std::ios::binary);
-    std::string line;
-    if (!f || !std::getline(f, line)) {
-      std::fprintf(stderr, "spoolsalvage %s: cannot read --password-file %s\n", cmd,
-                   report::printable(password_file).c_str());
-      return kExitOperational;
-    }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out = line;
-    return kExitOk;
-  }
-  if (const char* env = std::getenv("SPOOLSALVAGE_PASSWORD")) {
-    out = env;
-    return kExitOk;
-  }
-  if (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)) {
-    std::fprintf(stderr, "password for %s: ", report::printable(server.display()).c_str());
-    termios old{};
-    const bool have = ::tcgetattr(STDIN_FILENO, &old) == 0;
-    if (have) {
-      termios quiet = old;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    std::string line;
-    std::getline(std::cin, line);
-    if (have) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::fprintf(stderr, "\n");
-    out = line;
-    return kExitOk;
-  }
-  std::fprintf(stderr, "spoolsalvage %s: no password for %s: give --password-file FILE or "
-                       "$SPOOLSALVAGE_PASSWORD (or run on a terminal to be asked)\n",
-               cmd, report::printable(server.display()).c_str());
-  return kExitUsage;
-}
-
 int run_reinject(ReinjectArgs& a) {
   auto server = salvage::parse_imap_url(a.url);
   if (!server) {
@@ -837,7 +838,10 @@ int run_reinject(ReinjectArgs& a) {
       opt.mailbox_map[line.substr(0, tab)] = line.substr(tab + 1);
     }
   }
-  if (int rc = imap_password("reinject", a.password_file, *server, opt.conn.password); rc != kExitOk)
+  if (int rc = imap_password({"spoolsalvage reinject", "--password-file", a.password_file,
+                               "SPOOLSALVAGE_PASSWORD"},
+                              *server, opt.conn.password);
+      rc != kExitOk)
     return rc;
   opt.conn.insecure_tls = a.insecure;
   opt.conn.starttls = a.starttls;
@@ -891,18 +895,7 @@ int run_diff(DiffArgs& a) {
   salvage::DiffOptions opt;
   opt.include_expunged = a.include_expunged;
   opt.sel.mailbox_globs = a.mailboxes;
-  for (auto [text, slot, flag] : {std::tuple{&a.since, &opt.sel.since, "--since"},
-                                  std::tuple{&a.until, &opt.sel.until, "--until"}}) {
-    if (text->empty()) continue;
-    std::string why;
-    auto t = parse_time(*text, &why);
-    if (!t) {
-      std::fprintf(stderr, "spoolsalvage diff: %s: not a time (epoch seconds or ISO 8601): %s%s%s\n",
-                   flag, report::printable(*text).c_str(), why.empty() ? "" : ": ", why.c_str());
-      return kExitUsage;
-    }
-    *slot = *t;
-  }
+  if (int rc = date_window("spoolsalvage diff", a.since, a.until, opt.sel); rc != kExitOk) return rc;
   std::vector<std::string> old_all{a.old_evidence};
   old_all.insert(old_all.end(), a.more_old.begin(), a.more_old.end());
   const bool new_imap = salvage::is_imap_url(a.new_side);
@@ -920,7 +913,10 @@ int run_diff(DiffArgs& a) {
       std::fprintf(stderr, "spoolsalvage diff: %s\n", report::finding_line(server.problem()).c_str());
       return kExitUsage;
     }
-    if (int rc = imap_password("diff", a.password_file, *server, a.imap.password); rc != kExitOk)
+    if (int rc = imap_password({"spoolsalvage diff", "--password-file", a.password_file,
+                                 "SPOOLSALVAGE_PASSWORD"},
+                                *server, a.imap.password);
+        rc != kExitOk)
       return rc;
     a.imap.keep_records = true;
     auto read = salvage::read_other_side_imap(*server, a.imap);

@@ -12,37 +12,54 @@
 namespace ss {
 
 using Sha1 = std::array<std::uint8_t, 20>;
+using Sha256 = std::array<std::uint8_t, 32>;
+
+namespace evp {
+// One OpenSSL EVP digest, incremental.
+class EvpDigest {
+ public:
+  enum class Kind { sha1, sha256 };
+  explicit EvpDigest(Kind k);
+  ~EvpDigest();
+  EvpDigest(const EvpDigest&) = delete;
+  EvpDigest& operator=(const EvpDigest&) = delete;
+  void update(ByteView bytes);
+  void finish(std::uint8_t* out);  // as many bytes as the digest has
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+}  // namespace evp
 
 class Sha1Hasher {
  public:
-  Sha1Hasher();
-  ~Sha1Hasher();
-  Sha1Hasher(const Sha1Hasher&) = delete;
-  Sha1Hasher& operator=(const Sha1Hasher&) = delete;
-  void update(ByteView bytes);
-  Sha1 finish();
+  void update(ByteView bytes) { d_.update(bytes); }
+  Sha1 finish() {
+    Sha1 out{};
+    d_.finish(out.data());
+    return out;
+  }
 
  private:
-  void* ctx_;  // EVP_MD_CTX
+  evp::EvpDigest d_{evp::EvpDigest::Kind::sha1};
 };
-
-Sha1 sha1_of(ByteView bytes);
 
 // SHA-256, for the hash of a whole evidence (the field's chain-of-custody
 // convention, --hash).
-using Sha256 = std::array<std::uint8_t, 32>;
 class Sha256Hasher {
  public:
-  Sha256Hasher();
-  ~Sha256Hasher();
-  Sha256Hasher(const Sha256Hasher&) = delete;
-  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
-  void update(ByteView bytes);
-  Sha256 finish();
+  void update(ByteView bytes) { d_.update(bytes); }
+  Sha256 finish() {
+    Sha256 out{};
+    d_.finish(out.data());
+    return out;
+  }
 
  private:
-  void* ctx_;  // EVP_MD_CTX
+  evp::EvpDigest d_{evp::EvpDigest::Kind::sha256};
 };
+
+Sha1 sha1_of(ByteView bytes);
 std::string to_hex(const std::uint8_t* data, std::size_t n);
 template <std::size_t N>
 std::string to_hex(const std::array<std::uint8_t, N>& a) {
