@@ -8,7 +8,8 @@
 # and verifies exactly what it verifies on the bare image; EVIDENCE@N and
 # EVIDENCE@offset=BYTES name a volume; a volume with no filesystem, a
 # partition that does not exist and one member of a RAID5 fail clearly;
-# probe lists the table and the volumes.
+# probe lists the table and the volumes; an LVM2 physical volume is named
+# with what to do.
 source "$(dirname "$0")/common.sh" "$@"
 IMG=$FIX/cyrus36-uuid.ext4.img
 [[ -f $IMG ]] || { fail "fixture missing"; finish; }
@@ -85,4 +86,31 @@ grep -q "md RAID1 member, metadata 0.90" "$TMP/probe.txt" && pass "probe: md RAI
 expect_status 8 "one member of a RAID5" -- "$BIN" check "$TMP/md12-raid5.img"
 grep -q "RAID level 5 does not hold the data; assemble the array elsewhere" "$TMP/err" \
   && pass "  ... says what it is and what to do" || fail "RAID5 message: $(head -1 "$TMP/err")"
+
+# An LVM2 physical volume (its label laid out from LVM2's on-disk format, the
+# label CRC as LVM computes it): named, with what to do.
+python3 - "$TMP/lvm.img" <<'PY'
+import struct, sys
+def lvm_crc(data, crc=0xf597a6cf):  # LVM's calc_crc: reflected CRC-32 from this seed, no final xor
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc
+sec = bytearray(512)
+sec[0:8] = b"LABELONE"
+struct.pack_into("<QII", sec, 8, 1, 0, 32)                # sector_xl, crc_xl (below), offset_xl
+sec[24:32] = b"LVM2 001"
+sec[32:64] = b"abcdefghijklmnopqrstuvwxyz012345"         # pv uuid
+struct.pack_into("<Q", sec, 64, 8 << 20)                  # device size
+struct.pack_into("<QQQQ", sec, 72, 1 << 20, 0, 0, 0)      # data area, end of list
+struct.pack_into("<QQQQ", sec, 104, 4096, 1044480, 0, 0)  # metadata area, end of list
+struct.pack_into("<I", sec, 16, lvm_crc(bytes(sec[20:])))
+img = bytearray(8 << 20)
+img[512:1024] = sec
+open(sys.argv[1], "wb").write(img)
+PY
+expect_status 8 "an LVM2 physical volume" -- "$BIN" check "$TMP/lvm.img"
+grep -q "an LVM2 physical volume: activate it on a machine with LVM" "$TMP/err" \
+  && pass "  ... says what it is and what to do" || fail "LVM message: $(head -1 "$TMP/err")"
 finish
