@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <fmt/format.h>
 #include <iostream>
@@ -36,6 +37,7 @@
 #include "report/reinject_report.hpp"
 #include "report/salvage_report.hpp"
 #include "salvage/diff.hpp"
+#include "salvage/lost_files.hpp"
 #include "salvage/other_side.hpp"
 #include "salvage/other_side_imap.hpp"
 #include "salvage/reinject.hpp"
@@ -306,6 +308,23 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   if (unmatched && !o.usable.empty()) {
     std::fprintf(stderr, "spoolsalvage: no mailbox matches the --mailbox selection\n");
     return kExitUsage;
+  }
+  // What salvage would re-home: records whose file is missing, found by GUID
+  // among the filesystem's other inodes.
+  if (hash && !loose && !checked.empty()) {
+    std::set<const spool::Mailbox*> in_check;
+    for (const auto& c : checked) in_check.insert(c.mailbox);
+    const auto lost = salvage::find_lost_files(
+        o.usable, disc, [&](const spool::Mailbox& m) { return in_check.count(&m) > 0; },
+        opt.reading);
+    if (!lost.found.empty())
+      for (auto& c : checked)
+        for (const auto& mv : c.check.messages) {
+          auto it = lost.found.find({c.mailbox->fs_index, salvage::missing_guid(c.check, mv)});
+          if (it != lost.found.end())
+            c.check.findings.add(Code::message_rehomable, fmt::format("{} uid {}", c.check.where, mv.uid),
+                                 it->second.where);
+        }
   }
   if (json)
     write_out(report::check_json(o.views, disc, checked).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");

@@ -226,6 +226,9 @@ std::string_view to_string(Severity s);
   X(message_rehomed, "message.rehomed", warning,                                                      \
     "the record's file was missing from its mailbox and was found elsewhere in the filesystem "    \
     "(lost+found, an inode no directory names, a deleted inode), proven by its GUID")              \
+  X(message_rehomable, "message.rehomable", warning,                                                \
+    "the record's file is missing from its mailbox, but a file elsewhere in the filesystem has "   \
+    "its GUID as SHA-1: salvage re-homes it (status rehomed)")                                     \
   X(message_unreadable, "message.unreadable", error,                                                           \
     "a message file could not be read") \
   X(spool_seen_db_absent, "spool.seen-db-absent", info,                                           \

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "salvage/lost_files.hpp"
 #include "salvage/maildir.hpp"
 #include "spool/cache_file.hpp"
 #include "spool/index_file.hpp"
@@ -389,22 +390,6 @@ struct Pending {
   std::map<std::size_t, std::string> rehomed;  // message index -> where its file was found
 };
 
-// Hashes whole files (fs::read_files consumer): the SHA-1 of each job, or nothing.
-class HashOnly final : public fs::ReadConsumer {
- public:
-  explicit HashOnly(std::size_t n) : hashers_(n), sums_(n) {}
-  void begin(std::size_t job) override { hashers_[job] = std::make_unique<Sha1Hasher>(); }
-  void chunk(std::size_t job, ByteView bytes) override { hashers_[job]->update(bytes); }
-  void end(std::size_t job, const Finding* problem) override {
-    if (!problem) sums_[job] = hashers_[job]->finish();
-    hashers_[job].reset();
-  }
-  const std::optional<Sha1>& sum(std::size_t job) const { return sums_[job]; }
-
- private:
-  std::vector<std::unique_ptr<Sha1Hasher>> hashers_;
-  std::vector<std::optional<Sha1>> sums_;
-};
 
 class Salvager {
  public:
@@ -523,73 +508,16 @@ class Salvager {
     return p;
   }
 
-  // The GUID (hex) of a message whose record is intact but whose file is
-  // missing; "" for any other.
-  static std::string missing_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv) {
-    if (mv.has_file || mv.state != validate::MessageState::missing || !mv.record) return {};
-    const auto& rv = c.index.records[*mv.record];
-    if (rv.integrity == validate::Integrity::damaged || !rv.candidates.empty() ||
-        !rv.record.has_guid || rv.record.guid_is_zero())
-      return {};
-    return to_hex(rv.record.guid);
-  }
-
-  // Looks, before the salvage, for the files of records whose file is
-  // missing: every regular-file inode of the same size in the mailbox's
-  // filesystem (lost+found, orphans, deleted inodes with their blocks) is
-  // read and hashed; one whose SHA-1 is such a GUID is where that message is.
   void find_lost() {
-    std::map<std::size_t, std::map<std::string, std::uint64_t>> wanted;  // fs -> guid -> size
-    for (const auto& m : disc_.mailboxes) {
-      Code code{};
-      std::string why;
-      if (!mailbox_selected(m, sel_, code, why)) continue;
-      if (m.records.value_or(0) == 0) continue;
-      const auto c = validate::check_mailbox_meta(*fss_[m.fs_index], m);
-      for (const auto& mv : c.messages) {
-        const auto guid = missing_guid(c, mv);
-        if (guid.empty()) continue;
-        const auto& rec = c.index.records[*mv.record].record;
-        wanted[m.fs_index][guid] = rec.values.get_or(ix::RecordField::size, 0);
-      }
-    }
-    for (auto& [fi, guids] : wanted) {
-      res_.rehome.wanted += guids.size();
-      std::set<std::uint64_t> sizes;
-      for (const auto& [g, size] : guids) sizes.insert(size);
-      fs::Filesystem& f = *fss_[fi];
-      std::uint64_t skipped = 0;
-      auto cands = f.scan_inodes([&](std::uint64_t size) { return sizes.count(size) > 0; }, skipped);
-      res_.rehome.inode_table_blocks_skipped += skipped;
-      std::set<fs::NodeId> in_lost_found;
-      if (auto lf = f.lookup("lost+found"))
-        if (auto entries = f.list(*lf))
-          for (const auto& e : *entries) in_lost_found.insert(e.id);
-      std::vector<fs::ReadJob> jobs;
-      std::vector<const fs::InodeInfo*> of_job;
-      for (const auto& c : cands) {
-        auto runs = f.file_runs(c.id);
-        if (!runs) continue;
-        jobs.push_back(fs::ReadJob{c.id, c.size, std::move(runs).value()});
-        of_job.push_back(&c);
-      }
-      res_.rehome.candidates += jobs.size();
-      HashOnly hashes(jobs.size());
-      res_.rehome.reads += fs::read_files(f, jobs, hashes, opt_.reading);
-      for (std::size_t j = 0; j < jobs.size(); ++j) {
-        if (!hashes.sum(j)) continue;
-        const std::string hex = to_hex(*hashes.sum(j));
-        if (!guids.count(hex) || found_.count({fi, hex})) continue;
-        const fs::InodeInfo& c = *of_job[j];
-        std::string where =
-            in_lost_found.count(c.id) ? fmt::format("found in lost+found as inode {}", c.id)
-            : c.dtime != 0 || c.links == 0
-                ? fmt::format("found in deleted inode {} (its blocks intact)", c.id)
-                : fmt::format("found in inode {}, which the mailbox's directory does not name", c.id);
-        found_[{fi, hex}] = Found{c.id, c.size, where + "; its SHA-1 is the record's GUID"};
-        ++res_.rehome.found;
-      }
-    }
+    auto lost = find_lost_files(fss_, disc_,
+                                [&](const spool::Mailbox& m) {
+                                  Code code{};
+                                  std::string why;
+                                  return mailbox_selected(m, sel_, code, why);
+                                },
+                                opt_.reading);
+    found_ = std::move(lost.found);
+    res_.rehome = lost.stats;
   }
 
   // --resume: keeps the earlier run's copy of this message when its SHA-1
@@ -904,12 +832,7 @@ class Salvager {
     p.check = {};  // its memory goes now, not with the group
   }
 
-  struct Found {
-    fs::NodeId node = 0;
-    std::uint64_t size = 0;
-    std::string where;
-  };
-  std::map<std::pair<std::size_t, std::string>, Found> found_;  // (fs, guid) -> the file
+  std::map<std::pair<std::size_t, std::string>, LostFile> found_;  // (fs, guid) -> the file
 
   const std::vector<fs::Filesystem*>& fss_;
   const spool::SpoolDiscovery& disc_;

@@ -24,6 +24,7 @@
 #include "core/problem.hpp"
 #include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
+#include "salvage/lost_files.hpp"
 #include "salvage/other_side.hpp"
 #include "spool/discovery.hpp"
 #include "spool/sync_log.hpp"
@@ -113,14 +114,6 @@ struct Tally {
   void add(const ManifestEntry& e);
 };
 
-// What looking for lost mail did.
-struct RehomeStats {
-  std::uint64_t wanted = 0;          // records with a GUID whose file is missing
-  std::uint64_t candidates = 0;      // inodes of a wanted size, read and hashed
-  std::uint64_t found = 0;           // GUIDs found among them
-  std::uint64_t inode_table_blocks_skipped = 0;
-  fs::BulkReadStats reads;           // the candidates' bytes, apart from the salvage's
-};
 
 struct SalvageResult {
   std::vector<MailboxSummary> mailboxes;

@@ -13,7 +13,7 @@
 # Each re-homed message: status rehomed, written to its own Maildir with the
 # record's flags and internal date, its bytes' SHA-1 = the record's GUID;
 # every other message as on the intact fixture; exit 1 (a warning says where
-# each was found); the image unchanged.
+# each was found); check says what salvage would re-home.
 source "$(dirname "$0")/common.sh" "$@"
 IMG=$FIX/cyrus36-uuid.ext4.img
 FRED=var/spool/cyrus/mail/uuid/w/k/wkvl07kbgsw39h5a9unhsz7x
@@ -69,6 +69,9 @@ run deleted deleted.img 4 rehomed "deleted inode [0-9]+"
 run lostfound lostfound.img 3 rehomed "in lost\+found as inode [0-9]+"
 run corrupt corrupt.img 3 unrecoverable ""
 run noorphans orphan.img 3 unrecoverable "" --no-orphans
+"$BIN" check orphan.img >check.txt 2>&1
+grep -q "warning message.rehomable: .*found in inode [0-9]*, which the mailbox's directory does not name.* uid 3$" check.txt \
+  && pass "check says what salvage would re-home" || fail "check: $(grep -c rehomable check.txt) rehomable findings"
 grep -q "lost mail: 1 records had no file; 1 inodes of their sizes were read" orphan/report.txt \
   && pass "report.txt says what the search read and found" || fail "report.txt: $(grep 'lost mail' orphan/report.txt)"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["totals"]["reading"]["lost_mail_search"]; sys.exit(0 if r["found"] == 1 and r["candidate_inodes_hashed"] >= 1 else 1)' orphan/report.json \
