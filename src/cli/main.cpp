@@ -38,6 +38,8 @@
 #include "report/salvage_report.hpp"
 #include "salvage/diff.hpp"
 #include "salvage/lost_files.hpp"
+#include "salvage/lost_mailboxes.hpp"
+#include "fs/overlay.hpp"
 #include "salvage/other_side.hpp"
 #include "salvage/other_side_imap.hpp"
 #include "salvage/reinject.hpp"
@@ -82,6 +84,7 @@ std::string g_map_file;
 std::string g_domain_out;
 // --no-journal: read an ext3/4 filesystem as it stands, its journal not replayed.
 bool g_no_journal = false;
+bool g_no_carve_check = false;  // check --no-carve
 
 // Opens each evidence; with `mapped`, the first through the --map ddrescue map.
 OpenedEvidence open_all(const std::vector<std::string>& paths, bool mapped = false) {
@@ -114,6 +117,23 @@ OpenedEvidence open_all(const std::vector<std::string>& paths, bool mapped = fal
     o.views.push_back(std::move(v));
   }
   return o;
+}
+
+// Mailbox directories and cyrus.* files that lost their names (e2fsck put
+// them in lost+found), given back in memory where proof ties them to their
+// mailbox (salvage/lost_mailboxes.hpp); the spool is then discovered again.
+void restore_lost_names(OpenedEvidence& o, spool::SpoolDiscovery& disc) {
+  auto adoptions = salvage::find_lost_mailbox_files(o.usable, disc);
+  if (adoptions.empty()) return;
+  std::map<std::size_t, std::map<fs::NodeId, std::vector<fs::Entry>>> extra;
+  for (const auto& a : adoptions) extra[a.fs_index][a.dir].push_back(a.entry);
+  for (auto& [fi, entries] : extra) {
+    o.owned.push_back(fs::with_entries(*o.usable[fi], std::move(entries)));
+    o.usable[fi] = o.owned.back().get();
+  }
+  for (const auto& a : adoptions)
+    o.usable[a.fs_index]->add_open_finding(Finding{Code::spool_name_restored, a.mailbox, a.why});
+  disc = spool::discover(o.usable);
 }
 
 void write_out(const std::string& s) {
@@ -296,6 +316,7 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   report_open_errors(o);
   spool::SpoolDiscovery disc;
   if (!o.usable.empty()) disc = spool::discover(o.usable);
+  if (!loose && !disc.missing.empty()) restore_lost_names(o, disc);
   std::vector<report::CheckedMailbox> checked;
   validate::CheckOptions opt;
   opt.hash_messages = hash;
@@ -316,7 +337,7 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
     for (const auto& c : checked) in_check.insert(c.mailbox);
     const auto lost = salvage::find_lost_files(
         o.usable, disc, [&](const spool::Mailbox& m) { return in_check.count(&m) > 0; },
-        opt.reading);
+        salvage::LostSearch{!g_no_carve_check, opt.reading});
     if (!lost.found.empty())
       for (auto& c : checked)
         for (const auto& mv : c.check.messages) {
@@ -325,6 +346,10 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
             c.check.findings.add(Code::message_rehomable, fmt::format("{} uid {}", c.check.where, mv.uid),
                                  it->second.where);
         }
+    for (const auto& u : lost.unmatched)
+      o.usable[u.fs_index]->add_open_finding(
+          Finding{Code::message_unmatched,
+                  fmt::format("{}: inode {}", o.usable[u.fs_index]->info().source, u.node), u.detail});
   }
   if (json)
     write_out(report::check_json(o.views, disc, checked).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
@@ -391,6 +416,7 @@ struct SalvageArgs {
   bool live_only = false;
   bool hash = false;  // --hash
   bool no_orphans = false;  // --no-orphans
+  bool no_carve = false;    // --no-carve
   std::string not_in_guids;
   std::vector<std::string> not_in;
   std::string not_in_password_file;      // --not-in imap[s]://: the password, in a file
@@ -707,6 +733,7 @@ int run_salvage(const SalvageArgs& a) {
     return st.problem().code == Code::out_write_failed ? kExitOperational : kExitUsage;
   }
   auto disc = spool::discover(o.usable);
+  if (!a.no_orphans && !disc.missing.empty()) restore_lost_names(o, disc);
   if (!a.mailboxes.empty() && !disc.mailboxes.empty() &&
       std::none_of(disc.mailboxes.begin(), disc.mailboxes.end(),
                    [&](const spool::Mailbox& m) { return selected(m, a.mailboxes); })) {
@@ -753,6 +780,7 @@ int run_salvage(const SalvageArgs& a) {
   salvage::SalvageOptions sopt;
   sopt.resume = a.resume;
   sopt.rehome = !a.no_orphans;
+  sopt.carve = !a.no_carve;
   sopt.cancel = &g_cancel;
   std::signal(SIGINT, on_cancel_signal);
   std::signal(SIGTERM, on_cancel_signal);
@@ -1035,6 +1063,8 @@ int main_impl(int argc, char** argv) {
   check->add_option("-m,--mailbox", check_mailboxes,
                     "check only this mailbox (internal or display name, or a glob; repeatable)");
   check->add_flag("--no-hash", no_hash, "do not read message files to compare SHA-1 with GUID");
+  check->add_flag("--no-carve", g_no_carve_check,
+                  "do not search the free blocks for the messages of missing files no inode holds");
   check->add_flag("--json", json, "machine-readable output");
   check->add_option("--map", g_map_file, kMapHelp);
   check->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
@@ -1094,6 +1124,9 @@ int main_impl(int argc, char** argv) {
   salv->add_flag("--no-orphans", sa.no_orphans,
                  "do not look for the files of records whose file is missing among the other "
                  "inodes (lost+found, orphans, deleted inodes)");
+  salv->add_flag("--no-carve", sa.no_carve,
+                 "do not search the free blocks for the messages no inode holds (one sequential "
+                 "pass, run only when some record's file is still missing)");
   salv->add_flag("--hash", sa.hash,
                  "SHA-256 of each evidence image, every byte in one sequential pass, in the report "
                  "(chain of custody)");

@@ -67,6 +67,8 @@ std::string_view to_string(Severity s);
   X(fs_errors_flag, "fs.errors-flag", info, "the superblock says the filesystem has errors")       \
   X(fs_not_clean, "fs.not-clean", info, "the filesystem was not cleanly unmounted")                \
   X(fs_inode_unreadable, "fs.inode-unreadable", damage, "an inode could not be read")             \
+  X(fs_bitmap_unreadable, "fs.bitmap-unreadable", damage,                                          \
+    "the block bitmap could not be read; free blocks were not searched")                           \
   X(fs_dir_unreadable, "fs.dir-unreadable", damage, "a directory could not be read")              \
   X(fs_file_unreadable, "fs.file-unreadable", damage, "a file's contents could not be read")      \
   X(fs_path_not_found, "fs.path-not-found", error, "no such path in the evidence")                \
@@ -226,6 +228,16 @@ std::string_view to_string(Severity s);
   X(message_rehomed, "message.rehomed", warning,                                                      \
     "the record's file was missing from its mailbox and was found elsewhere in the filesystem "    \
     "(lost+found, an inode no directory names, a deleted inode), proven by its GUID")              \
+  X(message_carved, "message.carved", warning,                                                      \
+    "the record's file was missing and no inode holds it; its bytes were carved from free blocks, " \
+    "proven by its GUID")                                                                          \
+  X(spool_name_restored, "spool.name-restored", warning,                                            \
+    "a mailbox directory or cyrus.* file that lost its name (e2fsck put it in lost+found) was "     \
+    "given back to its mailbox, in memory, by proof: the uniqueid in its cyrus.header, the "        \
+    "header CRC the index records")                                                                \
+  X(message_unmatched, "message.unmatched", error,                                                  \
+    "a file with no name (in lost+found, or an inode no directory names) looks like a message, "   \
+    "but its SHA-1 is no record's GUID: not proven; salvage writes it to unmatched/")             \
   X(message_rehomable, "message.rehomable", warning,                                                \
     "the record's file is missing from its mailbox, but a file elsewhere in the filesystem has "   \
     "its GUID as SHA-1: salvage re-homes it (status rehomed)")                                     \

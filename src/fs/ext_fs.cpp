@@ -701,7 +701,7 @@ class ExtFs final : public Filesystem {
     return out;
   }
 
-  std::vector<InodeInfo> scan_inodes(const std::function<bool(std::uint64_t size)>& want,
+  std::vector<InodeInfo> scan_inodes(const std::function<bool(const InodeInfo&)>& want,
                                      std::uint64_t& skipped_blocks) override {
     skipped_blocks = 0;
     std::vector<InodeInfo> out;
@@ -721,14 +721,44 @@ class ExtFs final : public Filesystem {
         continue;
       }
       if (e != 0 || ino == 0) break;
+      if (ino < EXT2_FIRST_INO(fs_->super)) continue;  // reserved: journal, resize, quota
       ext2_inode_large inode{};
       std::memcpy(&inode, raw.data(), std::min(inode_size, sizeof inode));
-      if (kind_of_mode(inode.i_mode) != NodeKind::file) continue;
-      const std::uint64_t size = EXT2_I_SIZE(&inode);
-      if (size == 0 || !want(size)) continue;
-      out.push_back(InodeInfo{ino, size, inode.i_links_count, static_cast<std::int64_t>(inode.i_dtime)});
+      const NodeKind kind = kind_of_mode(inode.i_mode);
+      if (kind != NodeKind::file && kind != NodeKind::directory) continue;
+      const InodeInfo info{ino, kind, EXT2_I_SIZE(&inode), inode.i_links_count,
+                           static_cast<std::int64_t>(inode.i_dtime)};
+      if ((kind == NodeKind::file && info.size == 0) || !want(info)) continue;
+      out.push_back(info);
     }
     ext2fs_close_inode_scan(scan);
+    return out;
+  }
+
+  Result<std::vector<ByteRange>> free_space() override {
+    if (!fs_->block_map) {
+      io_->last_unreadable.reset();
+      // Read-only as ever: the bitmap is only loaded into memory.
+      if (errcode_t e = ext2fs_read_block_bitmap(fs_))
+        return finding(Code::fs_bitmap_unreadable, root(), ext_error(e));
+    }
+    std::vector<ByteRange> out;
+    const blk64_t first = fs_->super->s_first_data_block;
+    const blk64_t count = ext2fs_blocks_count(fs_->super);
+    const std::uint64_t bs = fs_->blocksize, evidence = io_->source->size();
+    if (count == 0 || first >= count) return out;
+    const blk64_t last = count - 1;
+    for (blk64_t at = first; at <= last;) {
+      blk64_t zero = 0, set = 0;
+      if (ext2fs_find_first_zero_block_bitmap2(fs_->block_map, at, last, &zero) != 0) break;
+      const blk64_t end =
+          ext2fs_find_first_set_block_bitmap2(fs_->block_map, zero, last, &set) == 0 ? set : last + 1;
+      if (zero >= end) break;  // cannot happen with a sane bitmap; never loop
+      const ByteRange r = ByteRange{zero * bs, (end - zero) * bs}.clamped_to(evidence);
+      if (!r.empty()) out.push_back(r);
+      if (r.end() >= evidence) break;
+      at = end;
+    }
     return out;
   }
 

@@ -83,13 +83,15 @@ struct FsInfo {
   std::int64_t last_write_time = 0;
 };
 
-// An inode found by scanning the inode tables (ext only): a regular file,
-// named or not, allocated or deleted.
+// An inode found by scanning the inode tables (ext only): a regular file or
+// a directory, named or not, allocated or deleted.
 struct InodeInfo {
   NodeId id = 0;
+  NodeKind kind = NodeKind::file;
   std::uint64_t size = 0;
   std::uint32_t links = 0;
   std::int64_t dtime = 0;  // deletion time; 0: not deleted
+  bool in_use() const { return links > 0 && dtime == 0; }
 };
 
 class Filesystem {
@@ -128,16 +130,24 @@ class Filesystem {
   // bytes can be read straight from it (fs/bulk_read.hpp); null for a
   // directory tree. Reads through it are counted in its ReadStats.
   virtual evidence::Source* source() const { return nullptr; }
-  // Every regular-file inode of the inode tables whose size `want` accepts,
-  // whether a directory names it or not, allocated or deleted (ext; a
-  // directory tree has no inode table: empty). Unreadable inode-table
-  // blocks are skipped and counted in `skipped_blocks`.
-  virtual std::vector<InodeInfo> scan_inodes(const std::function<bool(std::uint64_t size)>& want,
+  // Every regular-file (of size > 0) and directory inode of the inode
+  // tables that `want` accepts, whether a directory names it or not,
+  // allocated or deleted; the filesystem's reserved inodes (journal, resize,
+  // ...) left out (ext; a directory tree has no inode table: empty).
+  // Unreadable inode-table blocks are skipped and counted in
+  // `skipped_blocks`.
+  virtual std::vector<InodeInfo> scan_inodes(const std::function<bool(const InodeInfo&)>& want,
                                              std::uint64_t& skipped_blocks) {
     (void)want;
     skipped_blocks = 0;
     return {};
   }
+
+  // The image byte ranges of the blocks the block bitmap marks free, in
+  // ascending order, adjacent blocks joined and clipped to the evidence
+  // (ext only; a directory tree has none: empty). Reads the block bitmap;
+  // fs.bitmap-unreadable when it cannot be read.
+  virtual Result<std::vector<ByteRange>> free_space() { return std::vector<ByteRange>{}; }
 
   // Walks `path` component by component from the root through list(); never
   // follows a symlink (a symlink component gives fs.symlink-not-followed).

@@ -66,6 +66,25 @@ json stranded_left_out(const salvage::SalvageResult& r) {
           {"by_mailbox", r.tally.stranded_left_out_by_mailbox}};
 }
 
+// Mail with no name and no record (OUT/unmatched/): what each one is.
+json unmatched_json(const salvage::SalvageResult& r) {
+  json out = json::array();
+  for (const auto& [u, output] : r.unmatched)
+    out.push_back({{"file", output},
+                   {"status", "unmatched"},
+                   {"fs_index", u.fs_index},
+                   {"inode", u.node},
+                   {"size", u.size},
+                   {"sha1", u.sha1},
+                   {"where", u.where},
+                   {"from", u.header.from},
+                   {"to", u.header.to},
+                   {"subject", u.header.subject},
+                   {"date", u.header.date},
+                   {"message_id", u.header.message_id}});
+  return out;
+}
+
 }  // namespace
 
 json manifest_line(const salvage::ManifestEntry& e, const std::vector<EvidenceView>& ev) {
@@ -182,11 +201,20 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
                 {"candidate_inodes_hashed", r.rehome.candidates},
                 {"found", r.rehome.found},
                 {"candidate_bytes_read", r.rehome.reads.bytes_read},
-                {"inode_table_blocks_skipped", r.rehome.inode_table_blocks_skipped}}},
+                {"inode_table_blocks_skipped", r.rehome.inode_table_blocks_skipped},
+                {"carving",
+                 {{"records_searched", r.rehome.carve.wanted},
+                  {"free_bytes_searched", r.rehome.carve.free_bytes},
+                  {"free_bytes_read", r.rehome.carve.scan.bytes_read},
+                  {"header_starts", r.rehome.carve.header_starts},
+                  {"candidates_hashed", r.rehome.carve.candidates},
+                  {"candidate_bytes_read", r.rehome.carve.hashed.bytes_read},
+                  {"found", r.rehome.carve.found}}}}},
               {"evidence_read_retries", evidence_errors(ev).retries},
               {"evidence_reads_refused", evidence_errors(ev).refused},
               {"evidence_ranges_unread", evidence_errors(ev).unread_ranges},
               {"evidence_bytes_unread", evidence_errors(ev).unread_bytes}}}}},
+          {"unmatched", unmatched_json(r)},
           {"findings", to_json(r.findings)},
           {"discovery_findings", to_json(disc.findings)}};
 }
@@ -245,6 +273,17 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
     s += fmt::format("lost mail: {} records had no file; {} inodes of their sizes were read ({} "
                      "bytes) and {} of the messages found by GUID (status rehomed)\n",
                      r.rehome.wanted, r.rehome.candidates, r.rehome.reads.bytes_read, r.rehome.found);
+  if (r.rehome.copies_of_known || r.rehome.not_mail || !r.unmatched.empty())
+    s += fmt::format("files with no name: {} are mail that matches no record (unmatched/, not "
+                     "proven), {} are copies of messages found in place, {} are not mail\n",
+                     r.unmatched.size(), r.rehome.copies_of_known, r.rehome.not_mail);
+  if (r.rehome.carve.wanted)
+    s += fmt::format("carving: {} records still without a file; {} bytes of free blocks read, {} "
+                     "blocks there begin like a message header, {} candidates hashed ({} bytes), "
+                     "{} found (status carved)\n",
+                     r.rehome.carve.wanted, r.rehome.carve.scan.bytes_read,
+                     r.rehome.carve.header_starts, r.rehome.carve.candidates,
+                     r.rehome.carve.hashed.bytes_read, r.rehome.carve.found);
   if (const auto errs = evidence_errors(ev); errs.unread_ranges || errs.retries || errs.refused)
     s += fmt::format("not read: {} ranges of the evidence ({} bytes) that this run needed: ddrescue "
                      "map or read errors ({} retries, {} reads of known-bad ranges not sent to the "

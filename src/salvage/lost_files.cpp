@@ -7,31 +7,12 @@
 #include <set>
 
 #include "core/sha1.hpp"
+#include "salvage/hash_files.hpp"
+#include "spool/message_header.hpp"
 #include "spool/index_layout.hpp"
 
 namespace ss::salvage {
-namespace {
-
 namespace ix = spool::index;
-
-// Hashes whole files (fs::read_files consumer): the SHA-1 of each job, or nothing.
-class HashOnly final : public fs::ReadConsumer {
- public:
-  explicit HashOnly(std::size_t n) : hashers_(n), sums_(n) {}
-  void begin(std::size_t job) override { hashers_[job] = std::make_unique<Sha1Hasher>(); }
-  void chunk(std::size_t job, ByteView bytes) override { hashers_[job]->update(bytes); }
-  void end(std::size_t job, const Finding* problem) override {
-    if (!problem) sums_[job] = hashers_[job]->finish();
-    hashers_[job].reset();
-  }
-  const std::optional<Sha1>& sum(std::size_t job) const { return sums_[job]; }
-
- private:
-  std::vector<std::unique_ptr<Sha1Hasher>> hashers_;
-  std::vector<std::optional<Sha1>> sums_;
-};
-
-}  // namespace
 
 std::string missing_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv) {
   if (mv.has_file || mv.state != validate::MessageState::missing || !mv.record) return {};
@@ -42,57 +23,146 @@ std::string missing_guid(const validate::MailboxCheck& c, const validate::Messag
   return to_hex(rv.record.guid);
 }
 
+namespace {
+
+// Every regular file under lost+found (e2fsck also puts directories there),
+// at most 8 levels down.
+void lost_found_files(fs::Filesystem& f, fs::NodeId dir, int depth, std::set<fs::NodeId>& files,
+                      std::set<fs::NodeId>& seen) {
+  if (depth > 8 || !seen.insert(dir).second) return;
+  auto entries = f.list(dir);
+  if (!entries) return;
+  for (const auto& e : *entries) {
+    if (e.name == "." || e.name == "..") continue;
+    if (e.kind == fs::NodeKind::file) files.insert(e.id);
+    else if (e.kind == fs::NodeKind::directory) lost_found_files(f, e.id, depth + 1, files, seen);
+  }
+}
+
+std::string unmatched_detail(const UnmatchedFile& u) {
+  std::string s = u.where + "; its SHA-1 " + u.sha1 + " is no record's GUID";
+  const auto& h = u.header;
+  for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"From", &h.from},
+                             {"To", &h.to}, {"Subject", &h.subject}, {"Date", &h.date},
+                             {"Message-ID", &h.message_id}})
+    if (!v->empty()) s += fmt::format("; {}: {}", k, *v);
+  return s;
+}
+
+}  // namespace
+
 LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::SpoolDiscovery& disc,
                           const std::function<bool(const spool::Mailbox&)>& selected,
-                          const fs::BulkReadOptions& reading) {
+                          const LostSearch& how) {
   LostFiles out;
-  std::map<std::size_t, std::map<std::string, std::uint64_t>> wanted;  // fs -> guid -> size
+  std::map<std::size_t, std::map<std::string, CarveWanted>> wanted;  // fs -> guid -> record
+  // The GUIDs of every intact record of every mailbox, selected or not:
+  // bytes with one of them are no stranger, wherever they are.
+  std::set<std::string> known;
+  // The message files of the mailboxes, where they are: no strangers (a
+  // mailbox directory given back from lost+found is still under it).
+  std::map<std::size_t, std::set<fs::NodeId>> in_place;
   for (const auto& m : disc.mailboxes) {
-    if (!selected(m) || m.records.value_or(0) == 0) continue;
+    if (m.records.value_or(0) == 0 && m.message_files == 0) continue;
     const auto c = validate::check_mailbox_meta(*fss[m.fs_index], m);
+    for (const auto& mv : c.messages)
+      if (mv.has_file) in_place[m.fs_index].insert(mv.node);
+    for (const auto& rv : c.index.records)
+      if (rv.integrity != validate::Integrity::damaged && rv.candidates.empty() &&
+          rv.record.has_guid && !rv.record.guid_is_zero())
+        known.insert(to_hex(rv.record.guid));
+    if (!selected(m)) continue;
     for (const auto& mv : c.messages) {
       const auto guid = missing_guid(c, mv);
       if (guid.empty()) continue;
       const auto& rec = c.index.records[*mv.record].record;
-      wanted[m.fs_index][guid] = rec.values.get_or(ix::RecordField::size, 0);
+      wanted[m.fs_index][guid] = CarveWanted{guid, rec.values.get_or(ix::RecordField::size, 0),
+                                             rec.values.get_or(ix::RecordField::header_size, 0)};
     }
   }
-  for (auto& [fi, guids] : wanted) {
+  for (std::size_t fi = 0; fi < fss.size(); ++fi) {
+    fs::Filesystem& f = *fss[fi];
+    const auto& guids = wanted[fi];
+    std::set<fs::NodeId> in_lost_found, seen_dirs;
+    if (auto lf = f.lookup("lost+found")) lost_found_files(f, *lf, 0, in_lost_found, seen_dirs);
+    // Without a missing file or anything in lost+found the inode tables are
+    // not read: orphans alone are looked for only then.
+    if (guids.empty() && in_lost_found.empty()) continue;
     out.stats.wanted += guids.size();
     std::set<std::uint64_t> sizes;
-    for (const auto& [g, size] : guids) sizes.insert(size);
-    fs::Filesystem& f = *fss[fi];
+    for (const auto& [g, w] : guids) sizes.insert(w.size);
     std::uint64_t skipped = 0;
-    auto cands = f.scan_inodes([&](std::uint64_t size) { return sizes.count(size) > 0; }, skipped);
+    auto inodes = f.scan_inodes(
+        [&](const fs::InodeInfo& i) {
+          return i.kind == fs::NodeKind::directory ? i.in_use()
+                                                    : i.in_use() || sizes.count(i.size) > 0;
+        },
+        skipped);
     out.stats.inode_table_blocks_skipped += skipped;
-    std::set<fs::NodeId> in_lost_found;
-    if (auto lf = f.lookup("lost+found"))
-      if (auto entries = f.list(*lf))
-        for (const auto& e : *entries) in_lost_found.insert(e.id);
+    // What the directories name; an inode in use that none names is an orphan.
+    std::map<fs::NodeId, fs::NodeId> named;  // inode -> a directory that names it
+    for (const auto& i : inodes)
+      if (i.kind == fs::NodeKind::directory)
+        if (auto entries = f.list(i.id))
+          for (const auto& e : *entries) named.emplace(e.id, i.id);
     std::vector<fs::ReadJob> jobs;
-    std::vector<const fs::InodeInfo*> of_job;
-    for (const auto& c : cands) {
+    std::vector<fs::InodeInfo> of_job;
+    std::vector<char> stranger;  // an orphan or in lost+found: unmatched if no GUID
+    for (const auto& c : inodes) {
+      if (c.kind != fs::NodeKind::file) continue;
+      const bool lost = in_lost_found.count(c.id) || (c.in_use() && !named.count(c.id));
+      if (!lost && !sizes.count(c.size)) continue;
       auto runs = f.file_runs(c.id);
       if (!runs) continue;
       jobs.push_back(fs::ReadJob{c.id, c.size, std::move(runs).value()});
-      of_job.push_back(&c);
+      of_job.push_back(c);
+      stranger.push_back(lost);
     }
     out.stats.candidates += jobs.size();
-    HashOnly hashes(jobs.size());
-    out.stats.reads += fs::read_files(f, jobs, hashes, reading);
+    constexpr std::size_t kHead = 64 << 10;
+    const auto sums = hash_files(f, jobs, how.reading, out.stats.reads, kHead);
     for (std::size_t j = 0; j < jobs.size(); ++j) {
-      if (!hashes.sum(j)) continue;
-      const std::string hex = to_hex(*hashes.sum(j));
-      if (!guids.count(hex) || out.found.count({fi, hex})) continue;
-      const fs::InodeInfo& c = *of_job[j];
+      if (!sums[j].sha1) continue;
+      const std::string hex = to_hex(*sums[j].sha1);
+      const fs::InodeInfo& c = of_job[j];
       std::string where =
           in_lost_found.count(c.id) ? fmt::format("found in lost+found as inode {}", c.id)
-          : c.dtime != 0 || c.links == 0
-              ? fmt::format("found in deleted inode {} (its blocks intact)", c.id)
-              : fmt::format("found in inode {}, which the mailbox's directory does not name", c.id);
-      out.found[{fi, hex}] = LostFile{c.id, c.size, where + "; its SHA-1 is the record's GUID"};
-      ++out.stats.found;
+          : !c.in_use() ? fmt::format("found in deleted inode {} (its blocks intact)", c.id)
+          : !named.count(c.id)
+              ? fmt::format("found in inode {}, which no directory names", c.id)
+              : fmt::format("found in inode {}, which another directory (inode {}) names: a "
+                            "hard link to the same message elsewhere",
+                            c.id, named[c.id]);
+      if (guids.count(hex)) {
+        if (out.found.count({fi, hex})) continue;
+        out.found[{fi, hex}] =
+            LostFile{c.id, c.size, jobs[j].runs, false, where + "; its SHA-1 is the record's GUID"};
+        ++out.stats.found;
+        continue;
+      }
+      if (!stranger[j] || in_place[fi].count(c.id)) continue;
+      if (known.count(hex)) {
+        ++out.stats.copies_of_known;
+        continue;
+      }
+      UnmatchedFile u{fi, c.id, c.size, jobs[j].runs, hex, where,
+                      spool::summarize_header(ByteView(sums[j].head)), {}};
+      if (!u.header.looks_like_message) {
+        ++out.stats.not_mail;
+        continue;
+      }
+      u.detail = unmatched_detail(u);
+      out.unmatched.push_back(std::move(u));
     }
+    // What no inode holds may still lie in the free blocks.
+    std::vector<CarveWanted> rest;
+    for (const auto& [g, w] : guids)
+      if (!out.found.count({fi, g})) rest.push_back(w);
+    if (!how.carve || rest.empty()) continue;
+    Findings problems;
+    for (auto& c : carve(f, rest, how.reading, out.stats.carve, problems))
+      out.found[{fi, c.guid}] = LostFile{0, c.size, std::move(c.runs), true, std::move(c.where)};
+    for (const auto& p : problems.items()) f.add_open_finding(p);
   }
   return out;
 }

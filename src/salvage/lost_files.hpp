@@ -4,8 +4,9 @@
 // record's size — in lost+found, with no name (orphan), or deleted with its
 // block map intact. Each is read in disk order and hashed; one whose SHA-1
 // is such a GUID holds that message (the proof: the GUID is the SHA-1 of the
-// message file). Used by salvage (status rehomed) and check (what salvage
-// would re-home).
+// message file). What no inode holds is then carved from the free blocks
+// (salvage/carve.hpp). Used by salvage (status rehomed or carved) and check
+// (what salvage would re-home).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,9 @@
 
 #include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
+#include "salvage/carve.hpp"
 #include "spool/discovery.hpp"
+#include "spool/message_header.hpp"
 #include "validate/mailbox_check.hpp"
 
 namespace ss::salvage {
@@ -28,18 +31,42 @@ struct RehomeStats {
   std::uint64_t candidates = 0;      // inodes of a wanted size, read and hashed
   std::uint64_t found = 0;           // GUIDs found among them
   std::uint64_t inode_table_blocks_skipped = 0;
+  std::uint64_t copies_of_known = 0; // orphans whose SHA-1 is the GUID of a record found in place
+  std::uint64_t not_mail = 0;        // orphans that do not begin like a message header
   fs::BulkReadStats reads;           // the candidates' bytes, apart from the salvage's
+  CarveStats carve;                  // the free blocks searched for what is still missing
 };
 
 struct LostFile {
+  fs::NodeId node = 0;                // the inode; 0 when carved
+  std::uint64_t size = 0;
+  std::vector<fs::FileRun> runs;      // where its bytes lie
+  bool carved = false;                // from free blocks, not an inode
+  std::string where;  // "found in lost+found as inode 231; its SHA-1 is the record's GUID"
+};
+
+// Mail with no name that matches no record: salvaged into OUT/unmatched/,
+// never as proven.
+struct UnmatchedFile {
+  std::size_t fs_index = 0;
   fs::NodeId node = 0;
   std::uint64_t size = 0;
-  std::string where;  // "found in lost+found as inode 231; its SHA-1 is the record's GUID"
+  std::vector<fs::FileRun> runs;
+  std::string sha1;    // hex
+  std::string where;   // "found in lost+found as inode 231"
+  spool::HeaderSummary header;
+  std::string detail;  // where, and what its header says
 };
 
 struct LostFiles {
   std::map<std::pair<std::size_t, std::string>, LostFile> found;  // (filesystem, GUID hex) -> file
+  std::vector<UnmatchedFile> unmatched;
   RehomeStats stats;
+};
+
+struct LostSearch {
+  bool carve = true;  // search the free blocks for what no inode holds (false: --no-carve)
+  fs::BulkReadOptions reading;
 };
 
 // The GUID (hex) of a message whose record is intact but whose file is
@@ -47,9 +74,10 @@ struct LostFiles {
 std::string missing_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv);
 
 // Looks in every filesystem for the files of the selected mailboxes'
-// records that lack one.
+// records that lack one. What stops part of the search (a block bitmap that
+// cannot be read) is added to that filesystem's findings.
 LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::SpoolDiscovery& disc,
                           const std::function<bool(const spool::Mailbox&)>& selected,
-                          const fs::BulkReadOptions& reading);
+                          const LostSearch& how);
 
 }  // namespace ss::salvage

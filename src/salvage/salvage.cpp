@@ -387,7 +387,7 @@ struct Pending {
   std::vector<std::size_t> slot_of_message;        // kNotRead: not read
   std::vector<std::vector<fs::FileRun>> runs;      // per message with a file
   std::map<std::uint32_t, std::vector<std::string>> earlier;  // resume: cur/ files not yet kept
-  std::map<std::size_t, std::string> rehomed;  // message index -> where its file was found
+  std::map<std::size_t, LostFile> rehomed;  // message index -> its file, found elsewhere
 };
 
 
@@ -470,14 +470,16 @@ class Salvager {
         mv.state = validate::MessageState::unverified;
         mv.reason.clear();
         mv.reason_code.reset();
-        p.rehomed[i] = it->second.where;
+        p.rehomed[i] = it->second;
       }
     p.slot_of_message.assign(p.check.messages.size(), kNotRead);
     p.runs.resize(p.check.messages.size());
     for (std::size_t i = 0; i < p.check.messages.size(); ++i) {
       const auto& mv = p.check.messages[i];
       if (!mv.has_file) continue;
-      if (auto runs = fs.file_runs(mv.node))
+      if (auto rh = p.rehomed.find(i); rh != p.rehomed.end())
+        p.runs[i] = rh->second.runs;
+      else if (auto runs = fs.file_runs(mv.node))
         p.runs[i] = std::move(runs).value();
       else
         res_.findings.add(runs.problem());
@@ -515,9 +517,63 @@ class Salvager {
                                   std::string why;
                                   return mailbox_selected(m, sel_, code, why);
                                 },
-                                opt_.reading);
+                                LostSearch{opt_.carve, opt_.reading});
     found_ = std::move(lost.found);
     res_.rehome = lost.stats;
+    write_unmatched(std::move(lost.unmatched));
+  }
+
+  // Mail with no name and no record: OUT/unmatched/[fsN-]inode-N.eml, each
+  // checked against the SHA-1 the search found, never presented as proven.
+  void write_unmatched(std::vector<UnmatchedFile> found) {
+    if (found.empty()) return;
+    const std::string dir = out_ + "/unmatched";
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      res_.findings.add(Code::out_write_failed, dir, std::strerror(errno));
+      res_.out_failed = true;
+    }
+    for (std::size_t fi = 0; fi < fss_.size(); ++fi) {
+      std::vector<fs::ReadJob> jobs;
+      std::vector<Slot> slots;
+      std::vector<std::size_t> slot_of_job;
+      std::vector<std::size_t> which;
+      for (std::size_t k = 0; k < found.size(); ++k) {
+        const auto& u = found[k];
+        if (u.fs_index != fi) continue;
+        jobs.push_back(fs::ReadJob{u.node, u.size, u.runs});
+        Slot sl;
+        sl.tmp_path = fmt::format("{}/{}inode-{}.eml.partial", dir,
+                                  fi ? fmt::format("fs{}-", fi) : std::string(), u.node);
+        slot_of_job.push_back(slots.size());
+        slots.push_back(std::move(sl));
+        which.push_back(k);
+      }
+      if (jobs.empty()) continue;
+      for (const auto& sl : slots) ::unlink(sl.tmp_path.c_str());  // an earlier run's (--resume)
+      MaildirWriter writer(slots, slot_of_job);
+      res_.unmatched_reads += fs::read_files(*fss_[fi], jobs, writer, opt_.reading);
+      for (std::size_t j = 0; j < jobs.size(); ++j) {
+        auto& u = found[which[j]];
+        const Slot& sl = slots[j];
+        const std::string final_path = sl.tmp_path.substr(0, sl.tmp_path.size() - 8);
+        std::string output;
+        if (sl.complete && sl.sha1 && to_hex(*sl.sha1) == u.sha1 &&
+            ::rename(sl.tmp_path.c_str(), final_path.c_str()) == 0) {
+          output = final_path.substr(out_.size() + 1);
+        } else {
+          ::unlink(sl.tmp_path.c_str());
+          const std::string why = !sl.write_error.empty()  ? sl.write_error
+                                  : !sl.read_problem.empty() ? sl.read_problem
+                                                             : "its bytes changed between two reads";
+          res_.findings.add(Code::out_write_failed, final_path, why);
+          if (!sl.write_error.empty()) res_.out_failed = true;
+        }
+        res_.findings.add(Code::message_unmatched,
+                          fmt::format("{}: inode {}", fss_[fi]->info().source, u.node),
+                          output.empty() ? u.detail : u.detail + "; written to " + output);
+        res_.unmatched.push_back({std::move(u), output});
+      }
+    }
   }
 
   // --resume: keeps the earlier run's copy of this message when its SHA-1
@@ -744,20 +800,21 @@ class Salvager {
         if (e.status == "unrecoverable" && rv)
           e.cache_envelope = envelope_of(fs, m, rv->record, cache_bytes);
         if (auto rh = p.rehomed.find(i); rh != p.rehomed.end()) {
+          const Code code = rh->second.carved ? Code::message_carved : Code::message_rehomed;
           if (e.status == "verified" || e.status == "corrected") {
-            e.status = "rehomed";
-            e.add_reason(Code::message_rehomed, rh->second);
-            res_.findings.add(Code::message_rehomed,
-                              fmt::format("{} ({}) uid {}", m.display_name, m.dir, mv.uid), rh->second);
+            e.status = rh->second.carved ? "carved" : "rehomed";
+            e.add_reason(code, rh->second.where);
+            res_.findings.add(code, fmt::format("{} ({}) uid {}", m.display_name, m.dir, mv.uid),
+                              rh->second.where);
           } else {
-            e.add_reason(Code::message_rehomed, "not proven: " + rh->second);
+            e.add_reason(code, "not proven: " + rh->second.where);
           }
         }
       }
 
       // Output.
       bool salvage = e.status == "verified" || e.status == "corrected" || e.status == "rehomed" ||
-                     e.status == "unverified";
+                     e.status == "carved" || e.status == "unverified";
       if (salvage && slot && slot->complete) {
         std::vector<char> letters;
         if (rv)

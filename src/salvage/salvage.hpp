@@ -127,6 +127,14 @@ struct SalvageResult {
   bool cancelled = false;   // stopped early (SalvageOptions::cancel)
   std::uint64_t mailboxes_not_done = 0;
   RehomeStats rehome;
+  // Mail with no name that matches no record, written to OUT/unmatched/
+  // (output: its path under OUT; empty when it could not be written).
+  struct Unmatched {
+    UnmatchedFile file;
+    std::string output;
+  };
+  std::vector<Unmatched> unmatched;
+  fs::BulkReadStats unmatched_reads;
   std::uint64_t resumed = 0;  // messages kept from an earlier run (resume)
 };
 
@@ -167,6 +175,9 @@ struct SalvageOptions {
   // its blocks — and re-homed when the SHA-1 of its bytes is the record's
   // GUID (status "rehomed", proven). false: --no-orphans.
   bool rehome = true;
+  // What no inode holds is carved from the free blocks (status "carved",
+  // proven the same way). false: --no-carve.
+  bool carve = true;
 };
 
 

@@ -366,6 +366,18 @@ SpoolDiscovery discover(const std::vector<fs::Filesystem*>& filesystems) {
       if (names.contains(e.name) || (!e.uniqueid.empty() && ids.contains(e.uniqueid))) continue;
       d.findings.add(Code::spool_mailbox_dir_missing, e.name,
                      fmt::format("partition '{}', uniqueid '{}'", e.partition, e.uniqueid));
+      MissingMailbox mm{e.name, e.uniqueid, e.partition, {}};
+      for (const auto& r : d.roots) {
+        if (!e.partition.empty() && !r.partition.empty() && r.partition != e.partition) continue;
+        if (e.uniqueid.size() >= 2 && e.uniqueid.find('/') == std::string::npos &&
+            e.uniqueid.find("..") == std::string::npos)
+          mm.expected_dirs.emplace_back(
+              r.fs_index, join_path(r.path, fmt::format("uuid/{}/{}/{}", e.uniqueid[0],
+                                                        e.uniqueid[1], e.uniqueid)));
+        const auto legacy = legacy_dir(e.name, d.config.hashimapspool, d.config.fulldirhash);
+        if (!legacy.empty()) mm.expected_dirs.emplace_back(r.fs_index, join_path(r.path, legacy));
+      }
+      d.missing.push_back(std::move(mm));
     }
   }
 

@@ -96,10 +96,18 @@ struct ConfigInfo {
   std::size_t mailboxes_db_entries = 0;
 };
 
+// A mailboxes.db entry with no directory found (spool.mailbox-dir-missing),
+// and where its directory would be.
+struct MissingMailbox {
+  std::string name, uniqueid, partition;
+  std::vector<std::pair<std::size_t, std::string>> expected_dirs;  // (filesystem, path)
+};
+
 struct SpoolDiscovery {
   ConfigInfo config;
   std::vector<SpoolRoot> roots;
   std::vector<Mailbox> mailboxes;  // sorted by name
+  std::vector<MissingMailbox> missing;
   Findings findings;
 };
 

@@ -1,0 +1,155 @@
+#include "salvage/lost_mailboxes.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "spool/header.hpp"
+#include "spool/index_file.hpp"
+#include "spool/index_layout.hpp"
+
+namespace ss::salvage {
+namespace {
+
+namespace ix = spool::index;
+
+constexpr std::uint64_t kHeaderLimit = 1u << 20;  // a cyrus.header is a few hundred bytes
+
+struct LostHeader {
+  fs::NodeId node = 0;
+  std::string uniqueid;
+  std::uint32_t crc = 0;  // CRC-32 of the whole file
+};
+
+struct LostIndex {
+  fs::NodeId node = 0;
+  std::uint32_t header_file_crc = 0;
+  std::uint32_t minor = 0;
+};
+
+std::optional<LostHeader> as_header(fs::Filesystem& f, fs::NodeId id) {
+  auto head = f.read(id, 0, spool::kHeaderMagic.size());
+  if (!head || head->size() != spool::kHeaderMagic.size() ||
+      std::string_view(reinterpret_cast<const char*>(head->data()), head->size()) != spool::kHeaderMagic)
+    return std::nullopt;
+  auto bytes = f.read_all(id, kHeaderLimit);
+  if (!bytes) return std::nullopt;
+  auto h = spool::parse_header(ByteView(*bytes), "cyrus.header");
+  if (!h || h->uniqueid.empty()) return std::nullopt;
+  return LostHeader{id, h->uniqueid, ix::crc32_of(ByteView(*bytes))};
+}
+
+// A cyrus.index of a version with header CRCs whose header is intact.
+std::optional<LostIndex> as_index(fs::Filesystem& f, fs::NodeId id) {
+  auto head = f.read(id, 0, 1024);
+  if (!head) return std::nullopt;
+  auto h = ix::decode_header(ByteView(*head));
+  if (!h || !h->layout || !h->has_crc || !h->crc_ok()) return std::nullopt;
+  if (h->values.get_or(ix::HeaderField::start_offset, 0) != h->layout->header_size ||
+      h->values.get_or(ix::HeaderField::record_size, 0) != h->layout->record_size)
+    return std::nullopt;
+  auto crc = h->values.get(ix::HeaderField::header_file_crc);
+  if (!crc) return std::nullopt;
+  return LostIndex{id, static_cast<std::uint32_t>(*crc), h->minor};
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+std::string base_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>& fss,
+                                              const spool::SpoolDiscovery& disc) {
+  std::vector<Adoption> out;
+  for (std::size_t fi = 0; fi < fss.size(); ++fi) {
+    bool wanted = false;
+    for (const auto& mm : disc.missing)
+      for (const auto& [efi, dir] : mm.expected_dirs) wanted = wanted || (efi == fi && !mm.uniqueid.empty());
+    if (!wanted) continue;
+    fs::Filesystem& f = *fss[fi];
+    auto lf = f.lookup("lost+found");
+    if (!lf) continue;
+    auto entries = f.list(*lf);
+    if (!entries) continue;
+    // What lost+found holds that a mailbox may have lost.
+    std::map<std::string, std::pair<fs::NodeId, std::string>> dirs;  // uniqueid -> (dir, its name)
+    std::multimap<std::string, LostHeader> headers;                  // uniqueid -> loose header
+    std::multimap<std::uint32_t, LostIndex> indexes;                 // header_file_crc -> index
+    for (const auto& e : *entries) {
+      if (e.kind == fs::NodeKind::directory) {
+        auto inner = f.list(e.id);
+        if (!inner) continue;
+        for (const auto& x : *inner)
+          if (x.name == "cyrus.header" && x.kind == fs::NodeKind::file)
+            if (auto h = as_header(f, x.id)) dirs.emplace(h->uniqueid, std::pair{e.id, e.name});
+      } else if (e.kind == fs::NodeKind::file) {
+        if (auto h = as_header(f, e.id)) headers.emplace(h->uniqueid, *h);
+        else if (auto i = as_index(f, e.id)) indexes.emplace(i->header_file_crc, *i);
+      }
+    }
+    for (const auto& mm : disc.missing) {
+      if (mm.uniqueid.empty()) continue;
+      for (const auto& [efi, path] : mm.expected_dirs) {
+        if (efi != fi) continue;
+        auto here = f.lookup(path);
+        if (!here) {
+          // The directory itself is lost: given back under its parent.
+          auto d = dirs.find(mm.uniqueid);
+          auto parent = f.lookup(parent_of(path));
+          if (d == dirs.end() || !parent || path.empty()) continue;
+          out.push_back({fi, *parent, fs::Entry{base_of(path), d->second.first, fs::NodeKind::directory},
+                         mm.name,
+                         fmt::format("the mailbox's directory {} was found in lost+found as {} "
+                                     "(inode {}): its cyrus.header has the mailbox's uniqueid {}",
+                                     path, d->second.second, d->second.first, mm.uniqueid)});
+          break;
+        }
+        // The directory is there, its files' names are not.
+        std::optional<std::uint32_t> header_crc;
+        auto names = f.list(*here);
+        bool has_header = false, has_index = false;
+        if (names)
+          for (const auto& x : *names) {
+            if (x.name == "cyrus.header") {
+              has_header = true;
+              if (auto h = as_header(f, x.id); h && h->uniqueid == mm.uniqueid) header_crc = h->crc;
+            }
+            has_index = has_index || x.name == "cyrus.index";
+          }
+        if (!has_header) {
+          auto [lo, hi] = headers.equal_range(mm.uniqueid);
+          if (lo != hi && std::next(lo) == hi) {
+            header_crc = lo->second.crc;
+            out.push_back({fi, *here, fs::Entry{"cyrus.header", lo->second.node, fs::NodeKind::file},
+                           mm.name,
+                           fmt::format("cyrus.header of {} found in lost+found as inode {}: it "
+                                       "names the mailbox's uniqueid {}",
+                                       path, lo->second.node, mm.uniqueid)});
+          }
+        }
+        if (!has_index && header_crc) {
+          auto [lo, hi] = indexes.equal_range(*header_crc);
+          if (lo != hi && std::next(lo) == hi)
+            out.push_back({fi, *here, fs::Entry{"cyrus.index", lo->second.node, fs::NodeKind::file},
+                           mm.name,
+                           fmt::format("cyrus.index (v{}) of {} found in lost+found as inode {}: "
+                                       "its header CRC holds, and the CRC-32 of cyrus.header it "
+                                       "records ({:08x}) is that of the mailbox's header",
+                                       lo->second.minor, path, lo->second.node, *header_crc)});
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ss::salvage

@@ -1,0 +1,25 @@
+// spool/: the header of a message file (RFC 5322), read only as far as a
+// person needs to tell what a message is: From, To, Subject, Date,
+// Message-ID. Used for mail found with no record to prove it
+// (OUT/unmatched/).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/bytes.hpp"
+
+namespace ss::spool {
+
+struct HeaderSummary {
+  std::string from, to, subject, date, message_id;
+  bool looks_like_message = false;  // begins with a header field and has a field we know
+};
+
+// Reads header lines from the start of `head` (unfolding continuation
+// lines) up to the blank line or the end of `head`. The first occurrence of
+// each field counts; values are cut at 200 characters, bytes outside
+// printable ASCII become '?'.
+HeaderSummary summarize_header(ByteView head);
+
+}  // namespace ss::spool
