@@ -3,7 +3,9 @@
 // discovery (imapd.conf, mailboxes.db, the walk), every mailbox's header,
 // index, cache and directory listing, and its message files read by their
 // block runs and hashed (fs/bulk_read.cpp) — plus a bounded walk of the whole
-// tree through stat/list/file_runs/read. libext2fs is a system library, so
+// tree through stat/list/file_runs/read, and the search for lost mail (the
+// inode-table scan, lost+found, the block bitmap and the carving pass over
+// the free blocks; salvage/lost_files.hpp, lost_mailboxes.hpp). libext2fs is a system library, so
 // its own code is not instrumented: crashes and hangs in it are caught, its
 // over-reads only where they go through libc or our buffers.
 #include <cstddef>
@@ -12,6 +14,8 @@
 
 #include "evidence/source.hpp"
 #include "fs/filesystem.hpp"
+#include "salvage/lost_files.hpp"
+#include "salvage/lost_mailboxes.hpp"
 #include "spool/discovery.hpp"
 #include "validate/mailbox_check.hpp"
 
@@ -60,5 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)ss::validate::check_mailbox(fs, m, opt);
   }
   walk(fs);
+  (void)ss::salvage::find_lost_mailbox_files({&fs}, disc);
+  ss::salvage::LostSearch how;
+  how.reading.threads = 1;
+  (void)ss::salvage::find_lost_files({&fs}, disc, [](const ss::spool::Mailbox&) { return true; }, how);
+  (void)fs.free_space();
   return 0;
 }

@@ -15,14 +15,13 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string clean(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   std::string out;
   for (char c : v) {
     if (out.size() >= 200) break;
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\t') c = ' ';
-    out.push_back(u == '\t' || (u >= 32 && u < 127) ? c : '?');
+    out.push_back(c == '\t' ? ' ' : u >= 32 && u < 127 ? c : '?');
   }
-  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
@@ -43,7 +42,7 @@ HeaderSummary summarize_header(ByteView head) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;  // the end of the header
     if (line.front() == ' ' || line.front() == '\t') {
-      if (last && last->size() < 200) *last = clean(*last + " " + std::string(line));
+      if (last && last->size() < 200) *last = clean(*last + std::string(line));
       continue;
     }
     const auto colon = line.find(':');

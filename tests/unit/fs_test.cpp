@@ -24,6 +24,7 @@
 #include "evidence/source.hpp"
 #include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
+#include "fs/overlay.hpp"
 
 using namespace ss;
 namespace stdfs = std::filesystem;
@@ -1425,4 +1426,64 @@ TEST_CASE("bulk read: a hole in a file reads as zeros, in a batch and streamed")
     CHECK(stats.failed == 0);
     CHECK(c.bytes[0] == slurp(tree / "sparse"));
   }
+}
+
+TEST_CASE("ext: free space is the bitmap's free blocks, in order, none of any file") {
+  auto& im = images();
+  for (const auto& path : {im.ext4, im.ext3, im.ext2}) {
+    CAPTURE(path);
+    auto f = open_ok(path);
+    auto space = f->free_space();
+    REQUIRE(space.ok());
+    const std::uint64_t bs = f->info().block_size;
+    std::uint64_t total = 0, last_end = 0;
+    for (const auto& r : *space) {
+      CHECK(r.offset % bs == 0);
+      CHECK(r.length % bs == 0);
+      CHECK(r.offset > last_end);  // joined: never adjacent, never overlapping
+      last_end = r.end();
+      total += r.length;
+    }
+    // A cleanly made image: the superblock's count is the bitmap's.
+    CHECK(total == f->info().free_blocks * bs);
+    // No block of a file is free.
+    auto runs = f->file_runs(*f->lookup("big.bin"));
+    REQUIRE(runs.ok());
+    for (const auto& run : *runs)
+      for (const auto& r : *space)
+        CHECK_FALSE(r.overlaps(ByteRange{*run.image_offset, run.length}));
+  }
+}
+
+TEST_CASE("ext: the inode scan gives files and directories, reserved inodes left out") {
+  auto f = open_ok(images().ext4);
+  std::uint64_t skipped = 0;
+  auto all = f->scan_inodes([](const fs::InodeInfo&) { return true; }, skipped);
+  CHECK(skipped == 0);
+  std::set<fs::NodeId> dirs, files;
+  for (const auto& i : all) {
+    CHECK(i.id >= 11);
+    (i.kind == fs::NodeKind::directory ? dirs : files).insert(i.id);
+  }
+  CHECK(dirs.count(*f->lookup("nested/dir")));
+  CHECK(dirs.count(*f->lookup("lost+found")));
+  CHECK(files.count(*f->lookup("big.bin")));
+  CHECK_FALSE(files.count(*f->lookup("empty")));  // size 0: never a candidate
+  auto big = f->scan_inodes([](const fs::InodeInfo& i) { return i.size == kBig.size(); }, skipped);
+  REQUIRE(big.size() == 1);
+  CHECK(big[0].in_use());
+}
+
+TEST_CASE("overlay: names given back in memory, nothing else changed") {
+  auto f = open_ok(images().ext4);
+  const auto nested = *f->lookup("nested");
+  const auto hello = *f->lookup("hello.txt");
+  auto o = fs::with_entries(*f, {{nested, {fs::Entry{"again.txt", hello, fs::NodeKind::file},
+                                           fs::Entry{"dir", hello, fs::NodeKind::file}}}});
+  CHECK(read_path(*o, "nested/again.txt") == kHello);
+  CHECK(read_path(*o, "nested/dir/deep.txt") == kDeep);  // an existing name is not replaced
+  CHECK(names_in(*o, nested) == std::set<std::string>{"dir", "again.txt"});
+  CHECK(names_in(*f, nested) == std::set<std::string>{"dir"});
+  CHECK(o->source() == f->source());
+  CHECK(&o->info() == &f->info());
 }
