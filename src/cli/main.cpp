@@ -346,6 +346,14 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
             c.check.findings.add(Code::message_rehomable, fmt::format("{} uid {}", c.check.where, mv.uid),
                                  it->second.where);
         }
+    for (auto& c : checked)
+      for (const auto& mv : c.check.messages)
+        if (salvage::missing_without_guid(c.check, mv))
+          if (auto it = lost.matched.find({c.mailbox->fs_index, c.mailbox->name, mv.uid});
+              it != lost.matched.end())
+            c.check.findings.add(Code::message_matched_unproven,
+                                 fmt::format("{} uid {}", c.check.where, mv.uid),
+                                 "salvage would take " + it->second.where);
     for (const auto& u : lost.unmatched)
       o.usable[u.fs_index]->add_open_finding(
           Finding{Code::message_unmatched,

@@ -235,6 +235,9 @@ std::string_view to_string(Severity s);
     "a mailbox directory or cyrus.* file that lost its name (e2fsck put it in lost+found) was "     \
     "given back to its mailbox, in memory, by proof: the uniqueid in its cyrus.header, the "        \
     "header CRC the index records")                                                                \
+  X(message_matched_unproven, "message.matched-unproven", error,                                  \
+    "the record's file was missing and the record has no GUID (index v9 and older): a file with "  \
+    "the record's size and header fields (cache envelope) was taken, not proven")                  \
   X(message_unmatched, "message.unmatched", error,                                                  \
     "a file with no name (in lost+found, or an inode no directory names) looks like a message, "   \
     "but its SHA-1 is no record's GUID: not proven; salvage writes it to unmatched/")             \

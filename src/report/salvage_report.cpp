@@ -346,6 +346,15 @@ std::string salvage_report_text(const std::vector<EvidenceView>& ev,
   if (t.by_status.count("unverified"))
     s += "  - unverified messages were salvaged but nothing proves their bytes: check them by hand\n"
          "    before reinjecting (manifest.jsonl says why for each).\n";
+  if (t.by_status.count("rehomed") || t.by_status.count("carved"))
+    s += "  - rehomed and carved messages were found without a name (lost+found, an orphan or\n"
+         "    deleted inode, free blocks) and are proven the same way: SHA-1 = the record's GUID.\n";
+  if (t.by_status.count("matched-unproven"))
+    s += "  - matched-unproven messages: their records have no GUID (index v9 and older); the file\n"
+         "    taken has the record's size and header fields, which is likely but not proof.\n";
+  if (!r.unmatched.empty())
+    s += "  - unmatched/ holds mail found without a name that no record claims: read its headers\n"
+         "    (report.json \"unmatched\") to decide whose it is; nothing proves where it belongs.\n";
   if (t.by_status.count("unrecoverable"))
     s += "  - unrecoverable messages are gone from this evidence; tell their owners what the cache\n"
          "    still knows (above), and look for them in backups or on the other server.\n";

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/sha1.hpp"
+#include "salvage/cache_envelope.hpp"
 #include "salvage/hash_files.hpp"
 #include "spool/message_header.hpp"
 #include "spool/index_layout.hpp"
@@ -23,7 +24,36 @@ std::string missing_guid(const validate::MailboxCheck& c, const validate::Messag
   return to_hex(rv.record.guid);
 }
 
+bool missing_without_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv) {
+  if (mv.has_file || mv.state != validate::MessageState::missing || !mv.record) return false;
+  const auto& rv = c.index.records[*mv.record];
+  return rv.integrity != validate::Integrity::damaged && rv.candidates.empty() &&
+         (!rv.record.has_guid || rv.record.guid_is_zero());
+}
+
 namespace {
+
+// A record without a GUID whose file is missing, and what its cache says.
+struct UnprovenWanted {
+  std::string mailbox;
+  std::uint32_t uid = 0;
+  std::uint64_t size = 0;
+  std::uint32_t version = 0;
+  spool::HeaderSummary envelope;
+};
+
+// The evidence that a file is the record's message, or "" when it is not:
+// the Message-ID the record's envelope gives, else its Date and Subject.
+std::string header_match(const spool::HeaderSummary& file, const UnprovenWanted& w) {
+  const auto& e = w.envelope;
+  if (!e.message_id.empty())
+    return file.message_id == e.message_id
+               ? fmt::format("its size ({} bytes) and Message-ID {} are the record's", w.size, e.message_id)
+               : std::string();
+  if (!e.date.empty() && !e.subject.empty() && file.date == e.date && file.subject == e.subject)
+    return fmt::format("its size ({} bytes), Date and Subject are the record's", w.size);
+  return {};
+}
 
 // Every regular file under lost+found (e2fsck also puts directories there),
 // at most 8 levels down.
@@ -56,6 +86,7 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
                           const LostSearch& how) {
   LostFiles out;
   std::map<std::size_t, std::map<std::string, CarveWanted>> wanted;  // fs -> guid -> record
+  std::map<std::size_t, std::vector<UnprovenWanted>> unproven;
   // The GUIDs of every intact record of every mailbox, selected or not:
   // bytes with one of them are no stranger, wherever they are.
   std::set<std::string> known;
@@ -72,7 +103,18 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
           rv.record.has_guid && !rv.record.guid_is_zero())
         known.insert(to_hex(rv.record.guid));
     if (!selected(m)) continue;
+    CacheBytes cache;
     for (const auto& mv : c.messages) {
+      if (missing_without_guid(c, mv)) {
+        const auto& rec = c.index.records[*mv.record].record;
+        UnprovenWanted w{m.name, mv.uid, rec.values.get_or(ix::RecordField::size, 0),
+                         c.index.contents ? c.index.contents->header.minor : 0,
+                         spool::summarize_envelope(envelope_of(*fss[m.fs_index], m, rec, cache))};
+        if (w.size && (!w.envelope.message_id.empty() ||
+                       (!w.envelope.date.empty() && !w.envelope.subject.empty())))
+          unproven[m.fs_index].push_back(std::move(w));
+        continue;
+      }
       const auto guid = missing_guid(c, mv);
       if (guid.empty()) continue;
       const auto& rec = c.index.records[*mv.record].record;
@@ -83,14 +125,20 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
   for (std::size_t fi = 0; fi < fss.size(); ++fi) {
     fs::Filesystem& f = *fss[fi];
     const auto& guids = wanted[fi];
+    const auto& nameless = unproven[fi];
     std::set<fs::NodeId> in_lost_found, seen_dirs;
     if (auto lf = f.lookup("lost+found")) lost_found_files(f, *lf, 0, in_lost_found, seen_dirs);
     // Without a missing file or anything in lost+found the inode tables are
     // not read: orphans alone are looked for only then.
-    if (guids.empty() && in_lost_found.empty()) continue;
-    out.stats.wanted += guids.size();
+    if (guids.empty() && nameless.empty() && in_lost_found.empty()) continue;
+    out.stats.wanted += guids.size() + nameless.size();
     std::set<std::uint64_t> sizes;
     for (const auto& [g, w] : guids) sizes.insert(w.size);
+    for (const auto& w : nameless) sizes.insert(w.size);
+    // Per record without a GUID: the files whose header matches it.
+    std::vector<std::vector<std::size_t>> header_matches(nameless.size());
+    std::vector<std::pair<std::size_t, UnmatchedFile>> strangers;  // (job, file) no GUID claims
+    std::set<std::size_t> taken;  // jobs matched to a record without a GUID
     std::uint64_t skipped = 0;
     auto inodes = f.scan_inodes(
         [&](const fs::InodeInfo& i) {
@@ -140,20 +188,52 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
         ++out.stats.found;
         continue;
       }
+      const auto header = spool::summarize_header(ByteView(sums[j].head));
+      for (std::size_t k = 0; k < nameless.size(); ++k)
+        if (nameless[k].size == c.size && !header_match(header, nameless[k]).empty())
+          header_matches[k].push_back(j);
       if (!stranger[j] || in_place[fi].count(c.id)) continue;
       if (known.count(hex)) {
         ++out.stats.copies_of_known;
         continue;
       }
-      UnmatchedFile u{fi, c.id, c.size, jobs[j].runs, hex, where,
-                      spool::summarize_header(ByteView(sums[j].head)), {}};
+      UnmatchedFile u{fi, c.id, c.size, jobs[j].runs, hex, where, header, {}};
       if (!u.header.looks_like_message) {
         ++out.stats.not_mail;
         continue;
       }
       u.detail = unmatched_detail(u);
-      out.unmatched.push_back(std::move(u));
+      strangers.emplace_back(j, std::move(u));
     }
+    // Records without a GUID: a match only when every file that matches has
+    // the same bytes, the stranger (lost+found, orphan, deleted) preferred.
+    for (std::size_t k = 0; k < nameless.size(); ++k) {
+      const auto& ms = header_matches[k];
+      if (ms.empty()) continue;
+      std::set<std::string> distinct;
+      for (std::size_t j : ms) distinct.insert(to_hex(*sums[j].sha1));
+      if (distinct.size() != 1) continue;  // ambiguous: nothing said to be this message
+      std::size_t best = ms.front();
+      for (std::size_t j : ms)
+        if (stranger[j]) best = j;
+      const auto& c = of_job[best];
+      const auto& w = nameless[k];
+      std::string where =
+          in_lost_found.count(c.id) ? fmt::format("a file in lost+found (inode {})", c.id)
+          : !c.in_use()             ? fmt::format("deleted inode {}", c.id)
+          : !named.count(c.id)      ? fmt::format("inode {}, which no directory names", c.id)
+                                    : fmt::format("inode {}, named by directory inode {}", c.id, named[c.id]);
+      LostFile lf{c.id, c.size, jobs[best].runs, false,
+                  fmt::format("{}: {} (cyrus.cache envelope); not proven: index v{} records no GUID",
+                              where, header_match(spool::summarize_header(ByteView(sums[best].head)), w),
+                              w.version)};
+      lf.unproven = true;
+      out.matched[{fi, w.mailbox, w.uid}] = std::move(lf);
+      ++out.stats.found;
+      taken.insert(best);
+    }
+    for (auto& [j, u] : strangers)
+      if (!taken.count(j)) out.unmatched.push_back(std::move(u));
     // What no inode holds may still lie in the free blocks.
     std::vector<CarveWanted> rest;
     for (const auto& [g, w] : guids)

@@ -5,14 +5,16 @@
 // block map intact. Each is read in disk order and hashed; one whose SHA-1
 // is such a GUID holds that message (the proof: the GUID is the SHA-1 of the
 // message file). What no inode holds is then carved from the free blocks
-// (salvage/carve.hpp). Used by salvage (status rehomed or carved) and check
-// (what salvage would re-home).
+// (salvage/carve.hpp). A record without a GUID is matched, unproven, by its
+// size and the header fields its cache keeps. Used by salvage (status
+// rehomed, carved or matched-unproven) and check (what salvage would do).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,7 @@ struct LostFile {
   std::vector<fs::FileRun> runs;      // where its bytes lie
   bool carved = false;                // from free blocks, not an inode
   std::string where;  // "found in lost+found as inode 231; its SHA-1 is the record's GUID"
+  bool unproven = false;  // matched by size and header: the record has no GUID
 };
 
 // Mail with no name that matches no record: salvaged into OUT/unmatched/,
@@ -60,6 +63,10 @@ struct UnmatchedFile {
 
 struct LostFiles {
   std::map<std::pair<std::size_t, std::string>, LostFile> found;  // (filesystem, GUID hex) -> file
+  // Records without a GUID (index v9 and older): (filesystem, mailbox,
+  // uid) -> the file whose size and header fields are the record's (its
+  // cache envelope's Message-ID; else Date and Subject). Never proven.
+  std::map<std::tuple<std::size_t, std::string, std::uint32_t>, LostFile> matched;
   std::vector<UnmatchedFile> unmatched;
   RehomeStats stats;
 };
@@ -72,6 +79,10 @@ struct LostSearch {
 // The GUID (hex) of a message whose record is intact but whose file is
 // missing; "" for any other.
 std::string missing_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv);
+
+// Whether the message's record is intact but has no GUID to prove a file by
+// (index v9 and older, or a zero GUID), and its file is missing.
+bool missing_without_guid(const validate::MailboxCheck& c, const validate::MessageVerdict& mv);
 
 // Looks in every filesystem for the files of the selected mailboxes'
 // records that lack one. What stops part of the search (a block bitmap that

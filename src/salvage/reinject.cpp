@@ -172,7 +172,8 @@ class Reinjector {
         e.detail = "not stranded, or left out by the salvage's selection";
       } else if (file.empty()) {
         e.detail = fmt::format("{}: its bytes are not in OUT", status);
-      } else if (!proven.count(status) && !(status == "unverified" && opt_.include_unverified)) {
+      } else if (!proven.count(status) &&
+                 !((status == "unverified" || status == "matched-unproven") && opt_.include_unverified)) {
         e.detail = fmt::format("{}: content not proven (--include-unverified)", status);
       } else if ((expunged || in_deleted) && !opt_.include_expunged) {
         e.detail = expunged ? "expunged on the old master (--include-expunged)"

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "salvage/cache_envelope.hpp"
 #include "salvage/lost_files.hpp"
 #include "salvage/maildir.hpp"
 #include "spool/cache_file.hpp"
@@ -153,27 +154,6 @@ class MaildirWriter final : public fs::ReadConsumer {
 };
 
 
-// The mailbox's cyrus.cache, read once (on first need) for all its
-// unrecoverable messages.
-struct CacheBytes {
-  bool tried = false;
-  std::optional<std::vector<std::byte>> bytes;
-};
-
-std::string envelope_of(fs::Filesystem& fs, const spool::Mailbox& m, const ix::Record& r,
-                        CacheBytes& cache) {
-  if (!cache.tried) {
-    cache.tried = true;
-    auto id = fs.lookup(m.dir.empty() ? "cyrus.cache" : m.dir + "/cyrus.cache");
-    if (!id) return {};
-    auto bytes = fs.read_all(*id, 1ull << 31);
-    if (bytes) cache.bytes = std::move(bytes).value();
-  }
-  if (!cache.bytes) return {};
-  auto rec = spool::cache::read_record(ByteView(*cache.bytes), r.cache_offset());
-  if (!rec) return {};
-  return std::string(rec->items[static_cast<std::size_t>(spool::cache::Item::envelope)].chars());
-}
 
 // \Seen for index versions before 12 lives only in the owner's seen db.
 // Returns the owner's state for this mailbox, with where it came from.
@@ -363,7 +343,7 @@ void Tally::add(const ManifestEntry& e) {
     ++stranded_left_out;
     ++stranded_left_out_by_mailbox[e.mailbox];
   }
-  if (e.status == "unverified" || e.status == "unread" ||
+  if (e.status == "unverified" || e.status == "matched-unproven" || e.status == "unread" ||
       (e.status == "unrecoverable" &&
        std::find(e.reasons.begin(), e.reasons.end(), "message.unlinked") == e.reasons.end()))
     left = true;
@@ -454,23 +434,27 @@ class Salvager {
     if (opt_.resume && p.can_write) p.earlier = earlier_output(p.maildir);
     fs::Filesystem& fs = *fss_[m.fs_index];
     p.check = validate::check_mailbox_meta(fs, m);
-    if (sum.selected && !found_.empty())
+    if (sum.selected && (!found_.empty() || !matched_.empty()))
       for (std::size_t i = 0; i < p.check.messages.size(); ++i) {
         auto& mv = p.check.messages[i];
-        const auto guid = missing_guid(p.check, mv);
-        if (guid.empty()) continue;
-        auto it = found_.find({m.fs_index, guid});
-        if (it == found_.end()) continue;
+        const LostFile* lf = nullptr;
+        if (const auto guid = missing_guid(p.check, mv); !guid.empty()) {
+          if (auto it = found_.find({m.fs_index, guid}); it != found_.end()) lf = &it->second;
+        } else if (missing_without_guid(p.check, mv)) {
+          if (auto it = matched_.find({m.fs_index, m.name, mv.uid}); it != matched_.end())
+            lf = &it->second;
+        }
+        if (!lf) continue;
         // The file, found elsewhere: read and settled as if it were here.
         mv.has_file = true;
-        mv.node = it->second.node;
-        mv.inode = it->second.node;
-        mv.file_size = it->second.size;
+        mv.node = lf->node;
+        mv.inode = lf->node;
+        mv.file_size = lf->size;
         mv.settled = false;
         mv.state = validate::MessageState::unverified;
         mv.reason.clear();
         mv.reason_code.reset();
-        p.rehomed[i] = it->second;
+        p.rehomed[i] = *lf;
       }
     p.slot_of_message.assign(p.check.messages.size(), kNotRead);
     p.runs.resize(p.check.messages.size());
@@ -519,6 +503,7 @@ class Salvager {
                                 },
                                 LostSearch{opt_.carve, opt_.reading});
     found_ = std::move(lost.found);
+    matched_ = std::move(lost.matched);
     res_.rehome = lost.stats;
     write_unmatched(std::move(lost.unmatched));
   }
@@ -800,8 +785,16 @@ class Salvager {
         if (e.status == "unrecoverable" && rv)
           e.cache_envelope = envelope_of(fs, m, rv->record, cache_bytes);
         if (auto rh = p.rehomed.find(i); rh != p.rehomed.end()) {
-          const Code code = rh->second.carved ? Code::message_carved : Code::message_rehomed;
-          if (e.status == "verified" || e.status == "corrected") {
+          const Code code = rh->second.unproven ? Code::message_matched_unproven
+                            : rh->second.carved   ? Code::message_carved
+                                                  : Code::message_rehomed;
+          if (rh->second.unproven) {
+            // Read whole, but nothing proves them: what matched is said.
+            if (e.status == "unverified") e.status = "matched-unproven";
+            e.add_reason(code, rh->second.where);
+            res_.findings.add(code, fmt::format("{} ({}) uid {}", m.display_name, m.dir, mv.uid),
+                              rh->second.where);
+          } else if (e.status == "verified" || e.status == "corrected") {
             e.status = rh->second.carved ? "carved" : "rehomed";
             e.add_reason(code, rh->second.where);
             res_.findings.add(code, fmt::format("{} ({}) uid {}", m.display_name, m.dir, mv.uid),
@@ -814,7 +807,8 @@ class Salvager {
 
       // Output.
       bool salvage = e.status == "verified" || e.status == "corrected" || e.status == "rehomed" ||
-                     e.status == "carved" || e.status == "unverified";
+                     e.status == "carved" || e.status == "unverified" ||
+                     e.status == "matched-unproven";
       if (salvage && slot && slot->complete) {
         std::vector<char> letters;
         if (rv)
@@ -864,7 +858,8 @@ class Salvager {
       if (mv.recno) ++sum.records;
       res_.tally.add(e);
       if (emit_) emit_(e);
-      if (e.status == "unverified" || e.status == "unrecoverable") res_.lost.push_back(std::move(e));
+      if (e.status == "unverified" || e.status == "matched-unproven" || e.status == "unrecoverable")
+        res_.lost.push_back(std::move(e));
     }
     if (keywords_file) {
       std::vector<std::string> first26(keyword_names.begin(),
@@ -890,6 +885,7 @@ class Salvager {
   }
 
   std::map<std::pair<std::size_t, std::string>, LostFile> found_;  // (fs, guid) -> the file
+  std::map<std::tuple<std::size_t, std::string, std::uint32_t>, LostFile> matched_;  // no GUID
 
   const std::vector<fs::Filesystem*>& fss_;
   const spool::SpoolDiscovery& disc_;

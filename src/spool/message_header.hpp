@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -21,5 +22,11 @@ struct HeaderSummary {
 // each field counts; values are cut at 200 characters, bytes outside
 // printable ASCII become '?'.
 HeaderSummary summarize_header(ByteView head);
+
+// The same fields from the IMAP ENVELOPE that cyrus.cache keeps for a
+// message (RFC 3501: date, subject, from, sender, reply-to, to, cc, bcc,
+// in-reply-to, message-id); an address as mailbox@host. Fields it does not
+// hold, or cannot be read, are empty.
+HeaderSummary summarize_envelope(std::string_view envelope);
 
 }  // namespace ss::spool

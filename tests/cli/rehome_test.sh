@@ -16,6 +16,9 @@
 #  - corrupt:     the orphan of "3." with one byte changed: not matched,
 #                 unrecoverable; the orphan itself in unmatched/ with what its
 #                 header says (From, Subject, Message-ID), exit 4
+#  - v9 / v9-other: index v9 has no GUID: the orphan matched by size and the
+#                 cache envelope's Message-ID (matched-unproven), and not when
+#                 its Message-ID differs
 #  - --no-orphans and --no-carve: nothing looked for.
 # Each recovered message: its bytes' SHA-1 = the record's GUID, written to its
 # own Maildir under its own uid with the record's flags and internal date;
@@ -152,6 +155,43 @@ grep -q "warning message.rehomable: .*found in inode [0-9]*, which no directory 
 "$BIN" check corrupt.img >check-corrupt.txt 2>&1
 [[ $? -eq 4 ]] && grep -q "error message.unmatched" check-corrupt.txt \
   && pass "check: the unmatched orphan (exit 4)" || fail "check corrupt: no message.unmatched"
+
+# Index v9 (no GUID): the orphan of "5." matched by its size and the
+# Message-ID in the record's cache envelope, status matched-unproven (exit 4);
+# with its Message-ID changed (same size), not matched: unmatched/.
+V9=$SRCFIX/versions/v9
+mkdir -p v9root/var/spool/cyrus/mail/user/test && cp "$V9"/[0-9]*. "$V9"/cyrus.* v9root/var/spool/cyrus/mail/user/test/
+mke2fs -q -t ext4 -b 1024 -d v9root v9.img 4M >/dev/null 2>&1
+"$BIN" salvage v9.img -o v9-intact >/dev/null 2>&1
+cp v9.img v9-orphan.img && debugfs -w -R "unlink var/spool/cyrus/mail/user/test/5." v9-orphan.img >/dev/null 2>&1
+cp v9-orphan.img v9-other.img
+mid=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); print(d.index(b"Message-ID:") + 14)' "$V9/5.")
+blk=$(debugfs -R "blocks <$(ino_of v9.img var/spool/cyrus/mail/user/test/5.)>" v9.img 2>/dev/null | awk '{print $1}')
+printf 'Z' | dd of=v9-other.img bs=1 seek=$((blk * 1024 + mid)) conv=notrunc status=none
+"$BIN" salvage v9-orphan.img -o v9-orphan >v9-orphan.txt 2>&1; st=$?
+python3 - v9-orphan v9-intact "$V9/5." <<'PY' && pass "v9: uid 5 matched-unproven by size and Message-ID, its bytes and flags, not unmatched (exit $st)" || fail "v9 orphan"
+import json, os, sys
+out, intact, orig = sys.argv[1:4]
+load = lambda d: {e["uid"]: e for e in map(json.loads, open(os.path.join(d, "manifest.jsonl")))}
+g, w = load(out), load(intact)
+e = g[5]
+assert e["status"] == "matched-unproven", e["status"]
+assert "message.matched-unproven" in e["reasons"], e["reasons"]
+assert any("Message-ID <" in d and "not proven" in d for d in e["reason_details"]), e["reason_details"]
+assert open(os.path.join(out, e["file"]), "rb").read() == open(orig, "rb").read()
+for f in ("flags", "keywords", "internaldate"): assert e[f] == w[5][f], f
+assert all(g[u]["status"] == w[u]["status"] for u in w if u != 5)
+assert json.load(open(os.path.join(out, "report.json")))["unmatched"] == []
+PY
+[[ $st -eq 4 ]] || fail "v9 orphan: exit $st, want 4"
+"$BIN" salvage v9-other.img -o v9-other >/dev/null 2>&1
+python3 - v9-other <<'PY' && pass "v9: another Message-ID of the same size is not matched (unmatched/)" || fail "v9 other"
+import json, os, sys
+out = sys.argv[1]
+e = {e["uid"]: e for e in map(json.loads, open(os.path.join(out, "manifest.jsonl")))}[5]
+assert e["status"] == "unrecoverable", e["status"]
+assert len(json.load(open(os.path.join(out, "report.json")))["unmatched"]) == 1
+PY
 
 # What the searches read, apart from the salvage.
 grep -q "lost mail: 1 records had no file; [0-9]* inodes of their sizes were read" orphan/report.txt \

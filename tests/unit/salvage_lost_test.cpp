@@ -65,3 +65,26 @@ TEST_CASE("what a message header says") {
     CHECK(g.looks_like_message);
   }
 }
+
+TEST_CASE("what a cached IMAP envelope says") {
+  using ss::spool::summarize_envelope;
+  auto e = summarize_envelope(
+      "(\"Mon, 01 Jun 2020 10:00:00 +0200\" \"Lunch \\\"on\\\" Friday?\" "
+      "((\"Carol\" NIL \"carol\" \"example.net\")) ((\"Carol\" NIL \"carol\" \"example.net\")) "
+      "((\"Carol\" NIL \"carol\" \"example.net\")) ((NIL NIL \"fred\" \"example.org\")) NIL NIL "
+      "NIL \"<fixture-003@example.org>\")");
+  CHECK(e.looks_like_message);
+  CHECK(e.date == "Mon, 01 Jun 2020 10:00:00 +0200");
+  CHECK(e.subject == "Lunch \"on\" Friday?");
+  CHECK(e.from == "carol@example.net");
+  CHECK(e.to == "fred@example.org");
+  CHECK(e.message_id == "<fixture-003@example.org>");
+  // A literal, and NIL where a field is absent.
+  auto l = summarize_envelope("(NIL {5}\r\nhello NIL NIL NIL NIL NIL NIL NIL NIL)");
+  CHECK(l.subject == "hello");
+  CHECK(l.message_id.empty());
+  // Damaged or hostile: nothing, never a crash.
+  for (const char* bad : {"", "(", "(\"unterminated", "({999999}\r\nx)", "(((((((((((((((((((())))))))))))))))))))",
+                          "(a b c)", "NIL"})
+    CHECK_FALSE(summarize_envelope(bad).looks_like_message);
+}
