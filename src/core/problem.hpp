@@ -105,8 +105,9 @@ std::string_view to_string(Severity s);
     "mailboxes.db is in a format this version cannot read yet")                                    \
   X(spool_name_unknown, "spool.name-unknown", warning,                                              \
     "a mailbox has no name: no 3.6+ header, no mailboxes.db entry, and a uuid path")              \
-  X(spool_mailbox_dir_missing, "spool.mailbox-dir-missing", warning,                               \
-    "mailboxes.db lists a mailbox whose directory is not in the evidence")                         \
+  X(spool_mailbox_dir_missing, "spool.mailbox-dir-missing", error,                                 \
+    "mailboxes.db lists a mailbox whose directory (or its cyrus.header and cyrus.index) is not in " \
+    "the evidence: its messages could not be read")                                               \
   X(spool_walk_limit, "spool.walk-limit", warning,                                                  \
     "the spool walk stopped at its depth or size limit; some directories were not visited") \
   X(spool_sync_log_syntax, "spool.sync-log-syntax", damage,                                        \
@@ -232,7 +233,8 @@ std::string_view to_string(Severity s);
     "the record's file was missing and no inode holds it; its bytes were carved from free blocks, " \
     "proven by its GUID")                                                                          \
   X(spool_name_restored, "spool.name-restored", warning,                                            \
-    "a mailbox directory or cyrus.* file that lost its name (e2fsck put it in lost+found) was "     \
+    "a mailbox directory or cyrus.* file that lost its name (no directory names it, or e2fsck put " \
+    "it in lost+found) was "                                                                       \
     "given back to its mailbox, in memory, by proof: the uniqueid in its cyrus.header, the "        \
     "header CRC the index records")                                                                \
   X(message_matched_unproven, "message.matched-unproven", error,                                  \

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/sha1.hpp"
+#include "fs/census.hpp"
 #include "salvage/cache_envelope.hpp"
 #include "salvage/hash_files.hpp"
 #include "spool/message_header.hpp"
@@ -139,20 +140,11 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
     std::vector<std::vector<std::size_t>> header_matches(nameless.size());
     std::vector<std::pair<std::size_t, UnmatchedFile>> strangers;  // (job, file) no GUID claims
     std::set<std::size_t> taken;  // jobs matched to a record without a GUID
-    std::uint64_t skipped = 0;
-    auto inodes = f.scan_inodes(
-        [&](const fs::InodeInfo& i) {
-          return i.kind == fs::NodeKind::directory ? i.in_use()
-                                                    : i.in_use() || sizes.count(i.size) > 0;
-        },
-        skipped);
-    out.stats.inode_table_blocks_skipped += skipped;
-    // What the directories name; an inode in use that none names is an orphan.
-    std::map<fs::NodeId, fs::NodeId> named;  // inode -> a directory that names it
-    for (const auto& i : inodes)
-      if (i.kind == fs::NodeKind::directory)
-        if (auto entries = f.list(i.id))
-          for (const auto& e : *entries) named.emplace(e.id, i.id);
+    auto census = fs::take_census(
+        f, [&](const fs::InodeInfo& i) { return i.in_use() || sizes.count(i.size) > 0; });
+    out.stats.inode_table_blocks_skipped += census.skipped_blocks;
+    const auto& inodes = census.inodes;
+    auto& named = census.named_by;
     std::vector<fs::ReadJob> jobs;
     std::vector<fs::InodeInfo> of_job;
     std::vector<char> stranger;  // an orphan or in lost+found: unmatched if no GUID

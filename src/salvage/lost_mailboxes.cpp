@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "fs/census.hpp"
 #include "spool/header.hpp"
 #include "spool/index_file.hpp"
 #include "spool/index_layout.hpp"
@@ -75,24 +76,36 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
       for (const auto& [efi, dir] : mm.expected_dirs) wanted = wanted || (efi == fi && !mm.uniqueid.empty());
     if (!wanted) continue;
     fs::Filesystem& f = *fss[fi];
-    auto lf = f.lookup("lost+found");
-    if (!lf) continue;
-    auto entries = f.list(*lf);
-    if (!entries) continue;
-    // What lost+found holds that a mailbox may have lost.
-    std::map<std::string, std::pair<fs::NodeId, std::string>> dirs;  // uniqueid -> (dir, its name)
-    std::multimap<std::string, LostHeader> headers;                  // uniqueid -> loose header
-    std::multimap<std::uint32_t, LostIndex> indexes;                 // header_file_crc -> index
-    for (const auto& e : *entries) {
+    // Where a lost name's inode may be: in lost+found (e2fsck ran), or in
+    // use with no directory naming it (a directory block was destroyed and
+    // no fsck ran).
+    std::vector<std::pair<fs::Entry, std::string>> lost;  // (inode, how it was found)
+    std::set<fs::NodeId> listed;
+    if (auto lf = f.lookup("lost+found"))
+      if (auto entries = f.list(*lf))
+        for (const auto& e : *entries) {
+          lost.push_back({e, fmt::format("in lost+found as {} (inode {})", e.name, e.id)});
+          listed.insert(e.id);
+        }
+    const auto census = fs::take_census(f, [](const fs::InodeInfo& i) { return i.in_use(); });
+    for (const auto& i : census.inodes)
+      if (census.orphan(i) && !listed.count(i.id))
+        lost.push_back({fs::Entry{fmt::format("#{}", i.id), i.id, i.kind},
+                        fmt::format("as inode {}, which no directory names", i.id)});
+    // What they hold that a mailbox may have lost.
+    std::map<std::string, std::pair<fs::NodeId, std::string>> dirs;  // uniqueid -> (dir, how found)
+    std::multimap<std::string, std::pair<LostHeader, std::string>> headers;  // uniqueid -> header
+    std::multimap<std::uint32_t, std::pair<LostIndex, std::string>> indexes;  // header_file_crc -> index
+    for (const auto& [e, how] : lost) {
       if (e.kind == fs::NodeKind::directory) {
         auto inner = f.list(e.id);
         if (!inner) continue;
         for (const auto& x : *inner)
           if (x.name == "cyrus.header" && x.kind == fs::NodeKind::file)
-            if (auto h = as_header(f, x.id)) dirs.emplace(h->uniqueid, std::pair{e.id, e.name});
+            if (auto h = as_header(f, x.id)) dirs.emplace(h->uniqueid, std::pair{e.id, how});
       } else if (e.kind == fs::NodeKind::file) {
-        if (auto h = as_header(f, e.id)) headers.emplace(h->uniqueid, *h);
-        else if (auto i = as_index(f, e.id)) indexes.emplace(i->header_file_crc, *i);
+        if (auto h = as_header(f, e.id)) headers.emplace(h->uniqueid, std::pair{*h, how});
+        else if (auto i = as_index(f, e.id)) indexes.emplace(i->header_file_crc, std::pair{*i, how});
       }
     }
     for (const auto& mm : disc.missing) {
@@ -107,9 +120,9 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
           if (d == dirs.end() || !parent || path.empty()) continue;
           out.push_back({fi, *parent, fs::Entry{base_of(path), d->second.first, fs::NodeKind::directory},
                          mm.name,
-                         fmt::format("the mailbox's directory {} was found in lost+found as {} "
-                                     "(inode {}): its cyrus.header has the mailbox's uniqueid {}",
-                                     path, d->second.second, d->second.first, mm.uniqueid)});
+                         fmt::format("the mailbox's directory {} was found {}: its cyrus.header "
+                                     "has the mailbox's uniqueid {}",
+                                     path, d->second.second, mm.uniqueid)});
           break;
         }
         // The directory is there, its files' names are not.
@@ -127,23 +140,24 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
         if (!has_header) {
           auto [lo, hi] = headers.equal_range(mm.uniqueid);
           if (lo != hi && std::next(lo) == hi) {
-            header_crc = lo->second.crc;
-            out.push_back({fi, *here, fs::Entry{"cyrus.header", lo->second.node, fs::NodeKind::file},
-                           mm.name,
-                           fmt::format("cyrus.header of {} found in lost+found as inode {}: it "
-                                       "names the mailbox's uniqueid {}",
-                                       path, lo->second.node, mm.uniqueid)});
+            const auto& [h, how] = lo->second;
+            header_crc = h.crc;
+            out.push_back({fi, *here, fs::Entry{"cyrus.header", h.node, fs::NodeKind::file}, mm.name,
+                           fmt::format("cyrus.header of {} found {}: it names the mailbox's "
+                                       "uniqueid {}",
+                                       path, how, mm.uniqueid)});
           }
         }
         if (!has_index && header_crc) {
           auto [lo, hi] = indexes.equal_range(*header_crc);
-          if (lo != hi && std::next(lo) == hi)
-            out.push_back({fi, *here, fs::Entry{"cyrus.index", lo->second.node, fs::NodeKind::file},
-                           mm.name,
-                           fmt::format("cyrus.index (v{}) of {} found in lost+found as inode {}: "
-                                       "its header CRC holds, and the CRC-32 of cyrus.header it "
-                                       "records ({:08x}) is that of the mailbox's header",
-                                       lo->second.minor, path, lo->second.node, *header_crc)});
+          if (lo != hi && std::next(lo) == hi) {
+            const auto& [i, how] = lo->second;
+            out.push_back({fi, *here, fs::Entry{"cyrus.index", i.node, fs::NodeKind::file}, mm.name,
+                           fmt::format("cyrus.index (v{}) of {} found {}: its header CRC holds, "
+                                       "and the CRC-32 of cyrus.header it records ({:08x}) is "
+                                       "that of the mailbox's header",
+                                       i.minor, path, how, *header_crc)});
+          }
         }
         break;
       }

@@ -1,11 +1,12 @@
 // salvage/: mailbox directories and cyrus.* files that lost their names.
 //
-// When a directory block is destroyed, e2fsck moves what it named to
-// lost+found as #inode: a whole mailbox directory (its parent's block was
-// lost) or the mailbox's own files (its block was lost), cyrus.header and
-// cyrus.index among them. Without them no record says what the messages
-// are. They are recognised by content and given back to their mailbox by
-// proof, never by guess:
+// When a directory block is destroyed, what it named loses its name: a
+// whole mailbox directory (its parent's block was lost) or the mailbox's own
+// files (its block was lost), cyrus.header and cyrus.index among them. They
+// stay in use with no directory naming them, or e2fsck moves them to
+// lost+found as #inode. Without them no record says what the messages are.
+// They are recognised by content and given back to their mailbox by proof,
+// never by guess:
 //  - a directory or a cyrus.header: the uniqueid in the header is the
 //    mailbox's (from mailboxes.db, or its path in the uuid layout);
 //  - a cyrus.index (v12+): its header CRC holds, and the CRC-32 of the

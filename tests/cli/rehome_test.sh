@@ -10,6 +10,8 @@
 #  - parentblock: the block of fred's parent directory zeroed, e2fsck -fy:
 #                 the whole mailbox directory in lost+found, given back by
 #                 the uniqueid of its cyrus.header              -> 12 verified
+#  - dirblock-nofsck / parentblock-nofsck: the same without e2fsck: the
+#                 files (or the directory) in use with no name    -> as above
 #  - wiped-ext4 / wiped-ext3: "4." (1 KiB) and Sent's "1." (259 KiB, on ext3
 #                 with an indirect block among its blocks) removed and the
 #                 inode cleared (clri: no block map)             -> carved
@@ -49,6 +51,10 @@ e2fsck -fy parentblock.img >/dev/null 2>&1
 for which in dirblock parentblock; do
   [[ $(debugfs -R "ls lost+found" $which.img 2>/dev/null | grep -c '#') -ge 1 ]] || fail "$which: e2fsck put nothing in lost+found"
 done
+# The same two without e2fsck (the examiner's case: fsck would rewrite the
+# evidence): the files and the directory stay in use with no name.
+cp "$IMG" dirblock-nofsck.img && zero_block dirblock-nofsck.img "$(debugfs -R "blocks $FRED" "$IMG" 2>/dev/null | awk '{print $1}')"
+cp "$IMG" parentblock-nofsck.img && zero_block parentblock-nofsck.img "$(debugfs -R "blocks ${FRED%/*}" "$IMG" 2>/dev/null | awk '{print $1}')"
 cp "$IMG" wiped-ext4.img
 cp "$IMG3" wiped-ext3.img
 for img in wiped-ext4.img wiped-ext3.img; do
@@ -116,6 +122,8 @@ run deleted deleted.img intact "user.fred:4=rehomed" "deleted inode [0-9]+" 1
 run lostfound lostfound.img intact "user.fred:3=rehomed" "in lost\+found as inode [0-9]+" 1
 run dirblock dirblock.img intact "user.fred:*=rehomed" "in lost\+found as inode [0-9]+|which another directory \(inode [0-9]+\) names: a hard link" 1
 run parentblock parentblock.img intact "user.fred:*=verified" "" 1
+run dirblock-nofsck dirblock-nofsck.img intact "user.fred:*=rehomed" "inode [0-9]+, which no directory names|which another directory \(inode [0-9]+\) names: a hard link" 1
+run parentblock-nofsck parentblock-nofsck.img intact "user.fred:*=verified" "" 1
 run wiped-ext4 wiped-ext4.img intact "user.fred:4=carved,user.fred.Sent:1=carved" "carved from free blocks" 1
 run wiped-ext3 wiped-ext3.img intact3 "user.fred:4=carved,user.fred.Sent:1=carved" "carved from free blocks" 1
 grep -q "indirect blocks between them skipped" wiped-ext3/report.txt \
@@ -125,10 +133,16 @@ run noorphans orphan.img intact "user.fred:3=unrecoverable" "" 4 --no-orphans
 run nocarve wiped-ext4.img intact "user.fred:4=unrecoverable,user.fred.Sent:1=unrecoverable" "" 4 --no-carve
 
 # The names given back, with their proof.
-grep -q "spool.name-restored: .*cyrus.index (v17) of $FRED found in lost+found as inode [0-9]*: its header CRC holds" dirblock/report.txt \
+grep -q "spool.name-restored: .*cyrus.index (v17) of $FRED found in lost+found as #[0-9]* (inode [0-9]*): its header CRC holds" dirblock/report.txt \
   && pass "dirblock: cyrus.index given back by the header CRC it records" || fail "dirblock: no name-restored for cyrus.index"
 grep -q "spool.name-restored: .*directory $FRED was found in lost+found as #[0-9]* (inode [0-9]*): its cyrus.header has the mailbox's uniqueid" parentblock/report.txt \
   && pass "parentblock: the mailbox directory given back by its uniqueid" || fail "parentblock: no name-restored"
+grep -q "spool.name-restored: .*cyrus.header of $FRED found as inode [0-9]*, which no directory names: it names the mailbox's uniqueid" dirblock-nofsck/report.txt \
+  && pass "dirblock-nofsck: cyrus.header given back from an orphan inode" || fail "dirblock-nofsck: no name-restored"
+# Without the search the mailbox is lost, and the exit says so.
+"$BIN" salvage dirblock-nofsck.img -o dirblock-off --no-orphans >/dev/null 2>&1
+(( $? & 4 )) && grep -q "error spool.mailbox-dir-missing" dirblock-off/report.txt \
+  && pass "dirblock-nofsck --no-orphans: the mailbox is missing (exit 4)" || fail "dirblock-nofsck --no-orphans"
 
 # The corrupt orphan: in unmatched/, with its header, never proven.
 python3 - corrupt <<'PY' && pass "corrupt: the orphan in unmatched/ with its header, not proven" || fail "corrupt: unmatched"
