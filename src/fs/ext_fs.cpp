@@ -649,6 +649,7 @@ class ExtFs final : public Filesystem {
       }
     };
     io_->last_unreadable.reset();
+    const IcacheGuard guard(*this, *ino);
     errcode_t e = ext2fs_dir_iterate2(fs_, *ino, 0, nullptr, cb, &walk);
     if (e) return finding(Code::fs_dir_unreadable, dir, ext_error(e));
     if (walk.too_many)
@@ -673,6 +674,7 @@ class ExtFs final : public Filesystem {
 
     ext2_file_t file = nullptr;
     io_->last_unreadable.reset();
+    const IcacheGuard guard(*this, static_cast<ext2_ino_t>(id));  // declared before the file: outlives it
     errcode_t e = ext2fs_file_open(fs_, static_cast<ext2_ino_t>(id), 0, &file);
     if (e) return finding(Code::fs_file_unreadable, id, ext_error(e));
     struct Closer {
@@ -957,6 +959,33 @@ class ExtFs final : public Filesystem {
       ext2fs_flush_icache(fs_);
     return e;
   }
+
+  // The same libext2fs behaviour through the calls that read an inode
+  // themselves (ext2fs_dir_iterate2, ext2fs_file_open): around such a call
+  // on an inode that fails its checksum, the cache is flushed before and
+  // after. Found by the corruption campaign once the lost-mail search read
+  // files no directory names (the root then read as "not a directory").
+  class IcacheGuard {
+   public:
+    IcacheGuard(ExtFs& fs, ext2_ino_t ino) : fs_(fs.fs_) {
+      if (!ext2fs_has_feature_metadata_csum(fs_->super)) return;
+      ext2_inode_large inode{};
+      if (ext2fs_read_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof inode) == 0 &&
+          !ext2fs_inode_csum_verify(fs_, ino, &inode)) {
+        bad_ = true;
+        ext2fs_flush_icache(fs_);
+      }
+    }
+    ~IcacheGuard() {
+      if (bad_) ext2fs_flush_icache(fs_);
+    }
+    IcacheGuard(const IcacheGuard&) = delete;
+    IcacheGuard& operator=(const IcacheGuard&) = delete;
+
+   private:
+    ext2_filsys fs_;
+    bool bad_ = false;
+  };
 
   std::string place(NodeId id) const { return fmt::format("{}: inode {}", info_.source, id); }
 

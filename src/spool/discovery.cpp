@@ -353,9 +353,13 @@ SpoolDiscovery discover(const std::vector<fs::Filesystem*>& filesystems) {
         read_mailbox_dir(ctx, c.data, c.meta ? &*c.meta : nullptr, c.rel, partition));
   }
 
-  // mailboxes.db entries that should have a directory but none was found
-  // (only meaningful when the configured partitions were all found).
-  if (db && d.config.found && !partition_missing && config_roots > 0) {
+  // mailboxes.db entries that should have a directory but none was found.
+  // When the configured partitions were all found, every entry has its
+  // directory there; otherwise (no imapd.conf, a partition not given) only
+  // an entry whose directory, or the directory that would name it, is in
+  // the evidence belongs to it (a destroyed directory block).
+  const bool all_roots = d.config.found && !partition_missing && config_roots > 0;
+  if (db) {
     std::set<std::string> names, ids;
     for (const auto& m : d.mailboxes) {
       names.insert(m.name);
@@ -364,8 +368,6 @@ SpoolDiscovery discover(const std::vector<fs::Filesystem*>& filesystems) {
     for (const auto& e : db->entries) {
       if (e.type.find_first_of("dirz") != std::string::npos) continue;
       if (names.contains(e.name) || (!e.uniqueid.empty() && ids.contains(e.uniqueid))) continue;
-      d.findings.add(Code::spool_mailbox_dir_missing, e.name,
-                     fmt::format("partition '{}', uniqueid '{}'", e.partition, e.uniqueid));
       MissingMailbox mm{e.name, e.uniqueid, e.partition, {}};
       for (const auto& r : d.roots) {
         if (!e.partition.empty() && !r.partition.empty() && r.partition != e.partition) continue;
@@ -377,6 +379,15 @@ SpoolDiscovery discover(const std::vector<fs::Filesystem*>& filesystems) {
         const auto legacy = legacy_dir(e.name, d.config.hashimapspool, d.config.fulldirhash);
         if (!legacy.empty()) mm.expected_dirs.emplace_back(r.fs_index, join_path(r.path, legacy));
       }
+      const bool here = all_roots || std::any_of(mm.expected_dirs.begin(), mm.expected_dirs.end(), [&](const auto& x) {
+        const auto slash = x.second.rfind('/');
+        fs::Filesystem* f = filesystems[x.first];
+        return f && (f->lookup(x.second) ||
+                     (slash != std::string::npos && f->lookup(x.second.substr(0, slash))));
+      });
+      if (!here) continue;
+      d.findings.add(Code::spool_mailbox_dir_missing, e.name,
+                     fmt::format("partition '{}', uniqueid '{}'", e.partition, e.uniqueid));
       d.missing.push_back(std::move(mm));
     }
   }

@@ -25,6 +25,7 @@
 #include "fs/bulk_read.hpp"
 #include "fs/filesystem.hpp"
 #include "fs/overlay.hpp"
+#include "fs/census.hpp"
 
 using namespace ss;
 namespace stdfs = std::filesystem;
@@ -1486,4 +1487,15 @@ TEST_CASE("overlay: names given back in memory, nothing else changed") {
   CHECK(names_in(*f, nested) == std::set<std::string>{"dir"});
   CHECK(o->source() == f->source());
   CHECK(&o->info() == &f->info());
+}
+
+TEST_CASE("census: what the directories name, the root's entries too; no orphan in a clean image") {
+  auto f = open_ok(images().ext4);
+  auto c = fs::take_census(*f, [](const fs::InodeInfo& i) { return i.in_use(); });
+  for (const auto& i : c.inodes) {
+    CAPTURE(i.id);
+    CHECK_FALSE(c.orphan(i));  // a clean image has none
+  }
+  CHECK(c.named_by.at(*f->lookup("lost+found")) == f->root());
+  CHECK(c.named_by.at(*f->lookup("nested/dir")) == *f->lookup("nested"));
 }
