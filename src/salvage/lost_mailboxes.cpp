@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 
 #include "fs/census.hpp"
+#include "spool/cache_file.hpp"
 #include "spool/header.hpp"
+#include "spool/index_reader.hpp"
 #include "spool/index_file.hpp"
 #include "spool/index_layout.hpp"
 
@@ -28,7 +31,41 @@ struct LostIndex {
   fs::NodeId node = 0;
   std::uint32_t header_file_crc = 0;
   std::uint32_t minor = 0;
+  std::uint32_t generation = 0;
 };
+
+constexpr std::size_t kCacheProofs = 16;  // records whose cache CRC is checked
+
+// Whether `cache` is the cyrus.cache of `index`: the first records (up to
+// kCacheProofs) that point into it find there a cache record whose CRC-32 is
+// the one the record keeps (cache_crc), and none finds another. Returns how
+// many were checked; 0: not its cache.
+std::size_t cache_proofs(fs::Filesystem& f, fs::NodeId index, fs::NodeId cache) {
+  // Only the first records, and the start of the cache they point into.
+  auto head = f.read(index, 0, 1024);
+  if (!head) return 0;
+  auto h = ix::decode_header(ByteView(*head));
+  if (!h || !h->layout) return 0;
+  auto ib = f.read(index, 0, std::uint64_t{h->layout->header_size} + kCacheProofs * h->layout->record_size);
+  if (!ib) return 0;
+  auto contents = ix::read_index(ByteView(*ib));
+  if (!contents) return 0;
+  std::uint64_t reach = 0;
+  for (std::size_t k = 0; k < contents->records.size() && k < kCacheProofs; ++k)
+    reach = std::max(reach, contents->records[k].cache_offset());
+  auto cb = f.read(cache, 0, reach + (256u << 10));  // a cache record is a few KB
+  if (!cb) return 0;
+  std::size_t ok = 0;
+  for (const auto& r : contents->records) {
+    if (ok >= kCacheProofs || r.past_num_records) break;
+    auto want = r.values.get(ix::RecordField::cache_crc);
+    if (!want || r.cache_offset() == 0) continue;
+    auto rec = spool::cache::read_record(ByteView(*cb), r.cache_offset());
+    if (!rec || rec->crc != static_cast<std::uint32_t>(*want)) return 0;
+    ++ok;
+  }
+  return ok;
+}
 
 std::optional<LostHeader> as_header(fs::Filesystem& f, fs::NodeId id) {
   auto head = f.read(id, 0, spool::kHeaderMagic.size());
@@ -53,7 +90,8 @@ std::optional<LostIndex> as_index(fs::Filesystem& f, fs::NodeId id) {
     return std::nullopt;
   auto crc = h->values.get(ix::HeaderField::header_file_crc);
   if (!crc) return std::nullopt;
-  return LostIndex{id, static_cast<std::uint32_t>(*crc), h->minor};
+  return LostIndex{id, static_cast<std::uint32_t>(*crc), h->minor,
+                   static_cast<std::uint32_t>(h->values.get_or(ix::HeaderField::generation_no, 0))};
 }
 
 std::string parent_of(const std::string& path) {
@@ -96,6 +134,7 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
     std::map<std::string, std::pair<fs::NodeId, std::string>> dirs;  // uniqueid -> (dir, how found)
     std::multimap<std::string, std::pair<LostHeader, std::string>> headers;  // uniqueid -> header
     std::multimap<std::uint32_t, std::pair<LostIndex, std::string>> indexes;  // header_file_crc -> index
+    std::multimap<std::uint32_t, std::pair<fs::NodeId, std::string>> caches;  // generation -> maybe a cache
     for (const auto& [e, how] : lost) {
       if (e.kind == fs::NodeKind::directory) {
         auto inner = f.list(e.id);
@@ -106,6 +145,10 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
       } else if (e.kind == fs::NodeKind::file) {
         if (auto h = as_header(f, e.id)) headers.emplace(h->uniqueid, std::pair{*h, how});
         else if (auto i = as_index(f, e.id)) indexes.emplace(i->header_file_crc, std::pair{*i, how});
+        else if (auto g = f.read(e.id, 0, 4); g && g->size() == 4)
+          // A cache begins with the generation number of its index; a
+          // message with a header line, never with such a small number.
+          caches.emplace(spool::cache::generation(ByteView(*g)).value_or(0), std::pair{e.id, how});
       }
     }
     for (const auto& mm : disc.missing) {
@@ -128,7 +171,7 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
         // The directory is there, its files' names are not.
         std::optional<std::uint32_t> header_crc;
         auto names = f.list(*here);
-        bool has_header = false, has_index = false;
+        bool has_header = false, has_index = false, has_cache = false;
         if (names)
           for (const auto& x : *names) {
             if (x.name == "cyrus.header") {
@@ -136,6 +179,7 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
               if (auto h = as_header(f, x.id); h && h->uniqueid == mm.uniqueid) header_crc = h->crc;
             }
             has_index = has_index || x.name == "cyrus.index";
+            has_cache = has_cache || x.name == "cyrus.cache";
           }
         if (!has_header) {
           auto [lo, hi] = headers.equal_range(mm.uniqueid);
@@ -157,6 +201,22 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
                                        "and the CRC-32 of cyrus.header it records ({:08x}) is "
                                        "that of the mailbox's header",
                                        i.minor, path, how, *header_crc)});
+            // Its cache: the one whose records the index's cache CRCs prove.
+            auto [clo, chi] = caches.equal_range(i.generation);
+            std::vector<std::pair<fs::NodeId, std::string>> proven;
+            std::size_t checked = 0;
+            for (auto c = clo; !has_cache && c != chi; ++c)
+              if (auto n = cache_proofs(f, i.node, c->second.first)) {
+                proven.push_back(c->second);
+                checked = n;
+              }
+            if (proven.size() == 1)
+              out.push_back({fi, *here, fs::Entry{"cyrus.cache", proven[0].first, fs::NodeKind::file},
+                             mm.name,
+                             fmt::format("cyrus.cache of {} found {}: it begins with the index's "
+                                         "generation {}, and the CRC-32 of the cache records of "
+                                         "{} index records are the ones they keep",
+                                         path, proven[0].second, i.generation, checked)});
           }
         }
         break;

@@ -11,7 +11,10 @@
 //    mailbox's (from mailboxes.db, or its path in the uuid layout);
 //  - a cyrus.index (v12+): its header CRC holds, and the CRC-32 of the
 //    mailbox's cyrus.header it records (header_file_crc) is that of the
-//    mailbox's header — the one in place or the one just given back.
+//    mailbox's header — the one in place or the one just given back;
+//  - a cyrus.cache, with the index given back: it begins with the index's
+//    generation number, and the cache records its first records point to
+//    have the CRC-32 those records keep (cache_crc).
 // The result is a list of names to add in memory (fs/overlay.hpp); the
 // messages themselves are then found by GUID like any other lost file
 // (salvage/lost_files.hpp).

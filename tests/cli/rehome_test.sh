@@ -139,6 +139,11 @@ grep -q "spool.name-restored: .*directory $FRED was found in lost+found as #[0-9
   && pass "parentblock: the mailbox directory given back by its uniqueid" || fail "parentblock: no name-restored"
 grep -q "spool.name-restored: .*cyrus.header of $FRED found as inode [0-9]*, which no directory names: it names the mailbox's uniqueid" dirblock-nofsck/report.txt \
   && pass "dirblock-nofsck: cyrus.header given back from an orphan inode" || fail "dirblock-nofsck: no name-restored"
+for which in dirblock dirblock-nofsck; do
+  grep -q "spool.name-restored: .*cyrus.cache of $FRED found .*the CRC-32 of the cache records of 12 index records are the ones they keep" $which/report.txt \
+    && ! grep -q "cache.missing" $which/report.txt \
+    && pass "$which: cyrus.cache given back by the cache CRCs its index keeps" || fail "$which: cyrus.cache not given back"
+done
 # Without the search the mailbox is lost, and the exit says so.
 "$BIN" salvage dirblock-nofsck.img -o dirblock-off --no-orphans >/dev/null 2>&1
 (( $? & 4 )) && grep -q "error spool.mailbox-dir-missing" dirblock-off/report.txt \
