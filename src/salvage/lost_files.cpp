@@ -94,11 +94,17 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
   // The message files of the mailboxes, where they are: no strangers (a
   // mailbox directory given back from lost+found is still under it).
   std::map<std::size_t, std::set<fs::NodeId>> in_place;
+  // Message files no index record claims: the file a record lacks may be
+  // one of them (renamed by a flipped bit in its directory entry).
+  std::map<std::size_t, std::map<fs::NodeId, std::string>> no_record;
   for (const auto& m : disc.mailboxes) {
     if (m.records.value_or(0) == 0 && m.message_files == 0) continue;
     const auto c = validate::check_mailbox_meta(*fss[m.fs_index], m);
-    for (const auto& mv : c.messages)
+    for (const auto& mv : c.messages) {
       if (mv.has_file) in_place[m.fs_index].insert(mv.node);
+      if (mv.has_file && !mv.record)
+        no_record[m.fs_index].emplace(mv.node, fmt::format("{}/{}.", m.dir, mv.uid));
+    }
     for (const auto& rv : c.index.records)
       if (rv.integrity != validate::Integrity::damaged && rv.candidates.empty() &&
           rv.record.has_guid && !rv.record.guid_is_zero())
@@ -165,8 +171,12 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
       if (!sums[j].sha1) continue;
       const std::string hex = to_hex(*sums[j].sha1);
       const fs::InodeInfo& c = of_job[j];
+      const auto stray = no_record[fi].find(c.id);
       std::string where =
           in_lost_found.count(c.id) ? fmt::format("found in lost+found as inode {}", c.id)
+          : stray != no_record[fi].end()
+              ? fmt::format("found as {} (inode {}), a message file no index record claims",
+                            stray->second, c.id)
           : !c.in_use() ? fmt::format("found in deleted inode {} (its blocks intact)", c.id)
           : !named.count(c.id)
               ? fmt::format("found in inode {}, which no directory names", c.id)

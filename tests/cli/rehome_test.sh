@@ -3,6 +3,8 @@
 # (debugfs, e2fsck, dd), each with its golden expectation:
 #  - orphan:      fred's "3." unlinked (inode allocated, no name)   -> rehomed
 #  - deleted:     fred's "4." removed with debugfs rm (block map kept) -> rehomed
+#  - renamed:     "3." renamed "99." (a bit flipped in its directory entry):
+#                 the file no record claims is uid 3's          -> rehomed
 #  - lostfound:   "3." unlinked, then e2fsck -fy: lost+found/#N      -> rehomed
 #  - dirblock:    fred's directory block zeroed, then e2fsck -fy: every
 #                 file, cyrus.header and cyrus.index too, in lost+found;
@@ -42,6 +44,8 @@ zero_block() { dd if=/dev/zero of="$1" bs=1024 seek="$2" count=1 conv=notrunc st
 
 cp "$IMG" orphan.img && debugfs -w -R "unlink $FRED/3." orphan.img >/dev/null 2>&1
 cp "$IMG" deleted.img && debugfs -w -R "rm $FRED/4." deleted.img >/dev/null 2>&1
+cp "$IMG" renamed.img && debugfs -w -R "ln $FRED/3. $FRED/99." renamed.img >/dev/null 2>&1 \
+  && debugfs -w -R "unlink $FRED/3." renamed.img >/dev/null 2>&1
 cp orphan.img lostfound.img && e2fsck -fy lostfound.img >/dev/null 2>&1
 debugfs -R "ls -l lost+found" lostfound.img 2>/dev/null | grep -q '#' || fail "e2fsck put nothing in lost+found"
 cp "$IMG" dirblock.img && zero_block dirblock.img "$(debugfs -R "blocks $FRED" "$IMG" 2>/dev/null | awk '{print $1}')"
@@ -119,6 +123,8 @@ run() {  # NAME IMAGE INTACT SPEC WHERE WANT-EXIT [salvage args]
 }
 run orphan orphan.img intact "user.fred:3=rehomed" "inode [0-9]+, which no directory names" 1
 run deleted deleted.img intact "user.fred:4=rehomed" "deleted inode [0-9]+" 1
+# (exit 5: the file "99." itself is still reported, unverified, as a file no record claims)
+run renamed renamed.img intact "user.fred:3=rehomed" "found as $FRED/99. \(inode [0-9]+\), a message file no index record claims" 5
 run lostfound lostfound.img intact "user.fred:3=rehomed" "in lost\+found as inode [0-9]+" 1
 run dirblock dirblock.img intact "user.fred:*=rehomed" "in lost\+found as inode [0-9]+|which another directory \(inode [0-9]+\) names: a hard link" 1
 run parentblock parentblock.img intact "user.fred:*=verified" "" 1
