@@ -208,6 +208,7 @@ json salvage_report_json(const std::vector<EvidenceView>& ev, const spool::Spool
                   {"free_bytes_read", r.rehome.carve.scan.bytes_read},
                   {"header_starts", r.rehome.carve.header_starts},
                   {"candidates_hashed", r.rehome.carve.candidates},
+                  {"candidates_over_budget", r.rehome.carve.over_budget},
                   {"candidate_bytes_read", r.rehome.carve.hashed.bytes_read},
                   {"found", r.rehome.carve.found}}}}},
               {"evidence_read_retries", evidence_errors(ev).retries},

@@ -232,22 +232,32 @@ std::vector<CarvedFile> carve(fs::Filesystem& f, const std::vector<CarveWanted>&
   const auto cands = scanner.take(starts);
   stats.header_starts += starts;
 
-  // The candidates' bytes, hashed.
-  std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> pieces;
+  // The candidates' bytes, hashed: at most a few times the free space in
+  // all (a hostile index of many records whose header end is unknown could
+  // otherwise ask for every start times every size).
+  const std::uint64_t budget = 4 * stream.total + (64ull << 20);
+  std::uint64_t asked = 0;
+  std::vector<Candidate> hashed;
   for (const auto& c : cands) {
+    if (asked + wanted[c.wanted].size > budget) {
+      ++stats.over_budget;
+      continue;
+    }
+    asked += wanted[c.wanted].size;
     fs::ReadJob j;
     j.size = wanted[c.wanted].size;
-    pieces.push_back(layout(c.start, j.size, bs, c.indirect));
     std::uint64_t file_off = 0;
-    for (const auto& [off, len] : pieces.back()) stream.map(off, len, file_off, j.runs);
+    for (const auto& [off, len] : layout(c.start, j.size, bs, c.indirect))
+      stream.map(off, len, file_off, j.runs);
     jobs.push_back(std::move(j));
+    hashed.push_back(c);
   }
   stats.candidates += jobs.size();
   const auto sums = hash_files(f, jobs, reading, stats.hashed);
   std::set<std::string> done;
-  for (std::size_t k = 0; k < cands.size(); ++k) {
+  for (std::size_t k = 0; k < hashed.size(); ++k) {
     if (!sums[k].sha1) continue;
-    const auto& w = wanted[cands[k].wanted];
+    const auto& w = wanted[hashed[k].wanted];
     if (to_hex(*sums[k].sha1) != w.guid || !done.insert(w.guid).second) continue;
     const auto& runs = jobs[k].runs;
     std::string where = fmt::format(
@@ -255,7 +265,7 @@ std::vector<CarvedFile> carve(fs::Filesystem& f, const std::vector<CarveWanted>&
         runs.empty() || !runs.front().image_offset ? 0 : *runs.front().image_offset);
     if (runs.size() > 1)
       where += fmt::format(" in {} runs ({})", runs.size(),
-                           cands[k].indirect ? "the ext2/3 indirect blocks between them skipped"
+                           hashed[k].indirect ? "the ext2/3 indirect blocks between them skipped"
                                              : "the allocated blocks between them skipped");
     out.push_back(CarvedFile{w.guid, w.size, runs, where + "; its SHA-1 is the record's GUID"});
     ++stats.found;

@@ -43,6 +43,7 @@ struct CarveStats {
   std::uint64_t free_bytes = 0;      // bytes of free blocks searched
   std::uint64_t header_starts = 0;   // free blocks that begin like a message header
   std::uint64_t candidates = 0;      // (start, record, layout) hashed
+  std::uint64_t over_budget = 0;     // candidates left out: their bytes would exceed the budget
   std::uint64_t found = 0;
   fs::BulkReadStats scan;            // the pass over the free blocks
   fs::BulkReadStats hashed;          // the candidates' bytes

@@ -90,7 +90,7 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
   std::map<std::size_t, std::vector<UnprovenWanted>> unproven;
   // The GUIDs of every intact record of every mailbox, selected or not:
   // bytes with one of them are no stranger, wherever they are.
-  std::set<std::string> known;
+  std::set<Sha1> known;
   // The message files of the mailboxes, where they are: no strangers (a
   // mailbox directory given back from lost+found is still under it).
   std::map<std::size_t, std::set<fs::NodeId>> in_place;
@@ -108,7 +108,7 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
     for (const auto& rv : c.index.records)
       if (rv.integrity != validate::Integrity::damaged && rv.candidates.empty() &&
           rv.record.has_guid && !rv.record.guid_is_zero())
-        known.insert(to_hex(rv.record.guid));
+        known.insert(rv.record.guid);
     if (!selected(m)) continue;
     CacheBytes cache;
     for (const auto& mv : c.messages) {
@@ -195,7 +195,7 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
         if (nameless[k].size == c.size && !header_match(header, nameless[k]).empty())
           header_matches[k].push_back(j);
       if (!stranger[j] || in_place[fi].count(c.id)) continue;
-      if (known.count(hex)) {
+      if (known.count(*sums[j].sha1)) {
         ++out.stats.copies_of_known;
         continue;
       }
