@@ -48,7 +48,7 @@ json check_json(const std::vector<EvidenceView>& evidence, const spool::SpoolDis
       index = {{"minor_version", ix.contents->header.minor},
                {"header_integrity", validate::to_string(ix.header_integrity)},
                {"num_records", ix.contents->num_records},
-               {"records_read", ix.contents->records.size()},
+               {"records_read", ix.records_read},
                {"records_missing", ix.contents->records_missing},
                {"trailing_records", ix.contents->trailing_records}};
       json recs = json::array();
@@ -106,7 +106,7 @@ std::string check_text(const std::vector<EvidenceView>& evidence,
     out += fmt::format("{}: index v{}, {} records, header {}: {}\n",
                        printable(c.mailbox->display_name),
                        ix.contents ? fmt::format("{}", ix.contents->header.minor) : "?",
-                       ix.contents ? ix.contents->records.size() : 0,
+                       ix.contents ? ix.records_read : 0,
                        validate::to_string(ix.header_integrity),
                        parts.empty() ? std::string("no messages") : fmt::format("{}", fmt::join(parts, ", ")));
     for (const auto& f : c.mailbox->findings.items())

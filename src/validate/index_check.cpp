@@ -609,6 +609,10 @@ IndexCheck check_index(ByteView file, const IndexContext& ctx) {
     out.records.push_back(std::move(v));
   }
   check_counters(ctx, out);
+  // Kept once: every verdict holds its record (memory per record, issue 6).
+  out.records_read = out.contents->records.size();
+  out.contents->records.clear();
+  out.contents->records.shrink_to_fit();
   return out;
 }
 

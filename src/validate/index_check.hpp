@@ -92,7 +92,10 @@ struct RecordVerdict {
 };
 
 struct IndexCheck {
-  std::optional<spool::index::IndexContents> contents;  // nullopt: unreadable
+  // nullopt: unreadable. Its records are dropped once judged (each verdict
+  // holds its record): only the header and the counts stay.
+  std::optional<spool::index::IndexContents> contents;
+  std::size_t records_read = 0;  // records the file held (contents->records before they went)
   LayoutSource layout_source = LayoutSource::header;
   // With LayoutSource::file_sizes or none: every candidate's evidence, best
   // first (empty otherwise).
