@@ -21,14 +21,28 @@ std::uint32_t crc32_of(ByteView bytes);
 // Values as stored (raw integers; times in the unit of their Kind).
 template <class F>
 class FieldValues {
+  static constexpr std::size_t kCount = static_cast<std::size_t>(F::count_);
+  static_assert(kCount <= 64, "one presence bit per field");
+
  public:
-  std::optional<std::uint64_t> get(F f) const { return v_[static_cast<std::size_t>(f)]; }
+  std::optional<std::uint64_t> get(F f) const {
+    const auto i = static_cast<std::size_t>(f);
+    if (!((present_ >> i) & 1u)) return std::nullopt;
+    return v_[i];
+  }
   std::uint64_t get_or(F f, std::uint64_t d) const { return get(f).value_or(d); }
-  bool has(F f) const { return get(f).has_value(); }
-  void set(F f, std::uint64_t x) { v_[static_cast<std::size_t>(f)] = x; }
+  bool has(F f) const { return (present_ >> static_cast<std::size_t>(f)) & 1u; }
+  void set(F f, std::uint64_t x) {
+    const auto i = static_cast<std::size_t>(f);
+    v_[i] = x;
+    present_ |= std::uint64_t{1} << i;
+  }
 
  private:
-  std::array<std::optional<std::uint64_t>, static_cast<std::size_t>(F::count_)> v_{};
+  // Values and a presence bit each (not std::optional: half the size, and
+  // a record is kept per message; issue 6).
+  std::array<std::uint64_t, kCount> v_{};
+  std::uint64_t present_ = 0;
 };
 
 struct Header {
