@@ -97,44 +97,61 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
   // Message files no index record claims: the file a record lacks may be
   // one of them (renamed by a flipped bit in its directory entry).
   std::map<std::size_t, std::map<fs::NodeId, std::string>> no_record;
-  for (const auto& m : disc.mailboxes) {
-    if (m.records.value_or(0) == 0 && m.message_files == 0) continue;
-    const auto c = validate::check_mailbox_meta(*fss[m.fs_index], m);
-    for (const auto& mv : c.messages) {
-      if (mv.has_file) in_place[m.fs_index].insert(mv.node);
-      if (mv.has_file && !mv.record)
-        no_record[m.fs_index].emplace(mv.node, fmt::format("{}/{}.", m.dir, mv.uid));
-    }
-    for (const auto& rv : c.index.records)
-      if (rv.integrity != validate::Integrity::damaged && rv.candidates.empty() &&
-          rv.record.has_guid && !rv.record.guid_is_zero())
-        known.insert(rv.record.guid);
-    if (!selected(m)) continue;
-    CacheBytes cache;
-    for (const auto& mv : c.messages) {
-      if (missing_without_guid(c, mv)) {
-        const auto& rec = c.index.records[*mv.record].record;
-        UnprovenWanted w{m.name, mv.uid, rec.values.get_or(ix::RecordField::size, 0),
-                         c.index.contents ? c.index.contents->header.minor : 0,
-                         spool::summarize_envelope(envelope_of(*fss[m.fs_index], m, rec, cache))};
-        if (w.size && (!w.envelope.message_id.empty() ||
-                       (!w.envelope.date.empty() && !w.envelope.subject.empty())))
-          unproven[m.fs_index].push_back(std::move(w));
+  // First what is missing; what is in place only when something is looked
+  // for (a healthy spool keeps no set of every GUID and file).
+  auto each_mailbox = [&](bool in_place_too) {
+    for (const auto& m : disc.mailboxes) {
+      if (m.records.value_or(0) == 0 && m.message_files == 0) continue;
+      const auto c = validate::check_mailbox_meta(*fss[m.fs_index], m);
+      for (const auto& mv : c.messages)
+        if (mv.has_file && !mv.record)
+          no_record[m.fs_index].emplace(mv.node, fmt::format("{}/{}.", m.dir, mv.uid));
+      if (in_place_too) {
+        for (const auto& mv : c.messages)
+          if (mv.has_file) in_place[m.fs_index].insert(mv.node);
+        for (const auto& rv : c.index.records)
+          if (rv.integrity != validate::Integrity::damaged && rv.candidates.empty() &&
+              rv.record.has_guid && !rv.record.guid_is_zero())
+            known.insert(rv.record.guid);
         continue;
       }
-      const auto guid = missing_guid(c, mv);
-      if (guid.empty()) continue;
-      const auto& rec = c.index.records[*mv.record].record;
-      wanted[m.fs_index][guid] = CarveWanted{guid, rec.values.get_or(ix::RecordField::size, 0),
-                                             rec.values.get_or(ix::RecordField::header_size, 0)};
+      if (!selected(m)) continue;
+      CacheBytes cache;
+      for (const auto& mv : c.messages) {
+        if (missing_without_guid(c, mv)) {
+          const auto& rec = c.index.records[*mv.record].record;
+          UnprovenWanted w{m.name, mv.uid, rec.values.get_or(ix::RecordField::size, 0),
+                           c.index.contents ? c.index.contents->header.minor : 0,
+                           spool::summarize_envelope(envelope_of(*fss[m.fs_index], m, rec, cache))};
+          if (w.size && (!w.envelope.message_id.empty() ||
+                         (!w.envelope.date.empty() && !w.envelope.subject.empty())))
+            unproven[m.fs_index].push_back(std::move(w));
+          continue;
+        }
+        const auto guid = missing_guid(c, mv);
+        if (guid.empty()) continue;
+        const auto& rec = c.index.records[*mv.record].record;
+        wanted[m.fs_index][guid] = CarveWanted{guid, rec.values.get_or(ix::RecordField::size, 0),
+                                               rec.values.get_or(ix::RecordField::header_size, 0)};
+      }
     }
+  };
+  each_mailbox(false);
+  std::vector<std::set<fs::NodeId>> lost_found(fss.size());
+  bool search = false;
+  for (std::size_t fi = 0; fi < fss.size(); ++fi) {
+    std::set<fs::NodeId> seen_dirs;
+    if (auto lf = fss[fi]->lookup("lost+found")) lost_found_files(*fss[fi], *lf, 0, lost_found[fi], seen_dirs);
+    search = search || !wanted[fi].empty() || !unproven[fi].empty() || !lost_found[fi].empty();
   }
+  if (!search) return out;
+  no_record.clear();
+  each_mailbox(true);
   for (std::size_t fi = 0; fi < fss.size(); ++fi) {
     fs::Filesystem& f = *fss[fi];
     const auto& guids = wanted[fi];
     const auto& nameless = unproven[fi];
-    std::set<fs::NodeId> in_lost_found, seen_dirs;
-    if (auto lf = f.lookup("lost+found")) lost_found_files(f, *lf, 0, in_lost_found, seen_dirs);
+    const auto& in_lost_found = lost_found[fi];
     // Without a missing file or anything in lost+found the inode tables are
     // not read: orphans alone are looked for only then.
     if (guids.empty() && nameless.empty() && in_lost_found.empty()) continue;
