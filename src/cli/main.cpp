@@ -213,6 +213,7 @@ int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox,
     return exit_status_for(report::all_findings(o.views, none));
   }
   auto disc = spool::discover(o.usable);
+  if (!disc.missing.empty()) restore_lost_names(o, disc);
   auto all = report::all_findings(o.views, disc);
   if (mailbox.empty()) {
     if (json)
@@ -992,6 +993,7 @@ int run_diff(DiffArgs& a) {
   report_open_errors(old);
   if (old.usable.empty()) return kExitOperational;
   auto disc = spool::discover(old.usable);
+  if (!disc.missing.empty()) restore_lost_names(old, disc);
   if (!a.mailboxes.empty() &&
       std::none_of(disc.mailboxes.begin(), disc.mailboxes.end(),
                    [&](const spool::Mailbox& m) { return selected(m, a.mailboxes); })) {
