@@ -325,7 +325,7 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   for (const auto& m : disc.mailboxes) {
     if (loose ? !m.dir.empty() : !selected(m, selectors)) continue;
     unmatched = false;
-    checked.push_back({&m, validate::check_mailbox(*o.usable[m.fs_index], m, opt)});
+    checked.push_back(report::summarize_check(m, validate::check_mailbox(*o.usable[m.fs_index], m, opt)));
   }
   if (unmatched && !o.usable.empty()) {
     std::fprintf(stderr, "spoolsalvage: no mailbox matches the --mailbox selection\n");
@@ -339,22 +339,18 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
     const auto lost = salvage::find_lost_files(
         o.usable, disc, [&](const spool::Mailbox& m) { return in_check.count(&m) > 0; },
         salvage::LostSearch{!g_no_carve_check, opt.reading});
-    if (!lost.found.empty())
-      for (auto& c : checked)
-        for (const auto& mv : c.check.messages) {
-          auto it = lost.found.find({c.mailbox->fs_index, salvage::missing_guid(c.check, mv)});
-          if (it != lost.found.end())
-            c.check.findings.add(Code::message_rehomable, fmt::format("{} uid {}", c.check.where, mv.uid),
-                                 it->second.where);
-        }
     for (auto& c : checked)
-      for (const auto& mv : c.check.messages)
-        if (salvage::missing_without_guid(c.check, mv))
+      for (const auto& mv : c.messages) {
+        if (!mv.missing_guid.empty())
+          if (auto it = lost.found.find({c.mailbox->fs_index, mv.missing_guid}); it != lost.found.end())
+            c.findings.add(Code::message_rehomable, fmt::format("{} uid {}", c.where, mv.uid),
+                           it->second.where);
+        if (mv.missing_without_guid)
           if (auto it = lost.matched.find({c.mailbox->fs_index, c.mailbox->name, mv.uid});
               it != lost.matched.end())
-            c.check.findings.add(Code::message_matched_unproven,
-                                 fmt::format("{} uid {}", c.check.where, mv.uid),
-                                 "salvage would take " + it->second.where);
+            c.findings.add(Code::message_matched_unproven, fmt::format("{} uid {}", c.where, mv.uid),
+                           "salvage would take " + it->second.where);
+      }
     for (const auto& u : lost.unmatched)
       o.usable[u.fs_index]->add_open_finding(
           Finding{Code::message_unmatched,
@@ -367,7 +363,7 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   int status = exit_status_for(report::check_findings(o.views, disc, checked));
   if (write_rescue_domain(o, g_domain_out) < 0) status |= kExitOperational;
   for (const auto& c : checked)
-    for (const auto& m : c.check.messages)
+    for (const auto& m : c.messages)
       if (m.state == validate::MessageState::unverified ||
           m.state == validate::MessageState::unread ||
           m.state == validate::MessageState::missing ||

@@ -5,19 +5,47 @@
 #include <map>
 
 #include "report/findings_json.hpp"
+#include "salvage/lost_files.hpp"
 
 namespace ss::report {
 namespace {
 
 using nlohmann::json;
 
-std::map<std::string, std::size_t> state_counts(const validate::MailboxCheck& c) {
+std::map<std::string, std::size_t> state_counts(const CheckedMailbox& c) {
   std::map<std::string, std::size_t> n;
   for (const auto& m : c.messages) ++n[std::string(validate::to_string(m.state))];
   return n;
 }
 
 }  // namespace
+
+CheckedMailbox summarize_check(const spool::Mailbox& m, const validate::MailboxCheck& c) {
+  CheckedMailbox out;
+  out.mailbox = &m;
+  out.where = c.where;
+  const auto& ix = c.index;
+  if (ix.contents) {
+    out.index_read = true;
+    out.minor = ix.contents->header.minor;
+    out.num_records = ix.contents->num_records;
+    out.records_missing = ix.contents->records_missing;
+    out.trailing_records = ix.contents->trailing_records;
+    out.records_read = ix.records_read;
+  }
+  out.header_integrity = ix.header_integrity;
+  out.records.reserve(ix.records.size());
+  for (const auto& v : ix.records)
+    out.records.push_back({v.record.recno, v.record.uid(), v.integrity, v.flipped_bits});
+  out.messages.reserve(c.messages.size());
+  for (const auto& mv : c.messages)
+    out.messages.push_back({mv.uid, mv.recno, mv.state, mv.expunged, mv.has_file, mv.file_size,
+                            mv.inode, mv.sha1, mv.reason, salvage::missing_guid(c, mv),
+                            salvage::missing_without_guid(c, mv)});
+  out.findings = c.findings;
+  out.bytes_hashed = c.bytes_hashed;
+  return out;
+}
 
 Findings check_findings(const std::vector<EvidenceView>& evidence,
                         const spool::SpoolDiscovery& disc,
@@ -30,7 +58,7 @@ Findings check_findings(const std::vector<EvidenceView>& evidence,
   all.append(disc.findings);
   for (const auto& c : checked) {
     all.append(c.mailbox->findings);
-    all.append(c.check.findings);
+    all.append(c.findings);
   }
   return all;
 }
@@ -42,41 +70,40 @@ json check_json(const std::vector<EvidenceView>& evidence, const spool::SpoolDis
   std::uint64_t hashed = 0;
   for (const auto& c : checked) {
     json j = mailbox_json(*c.mailbox, evidence);
-    const auto& ix = c.check.index;
     json index = nullptr;
-    if (ix.contents) {
-      index = {{"minor_version", ix.contents->header.minor},
-               {"header_integrity", validate::to_string(ix.header_integrity)},
-               {"num_records", ix.contents->num_records},
-               {"records_read", ix.records_read},
-               {"records_missing", ix.contents->records_missing},
-               {"trailing_records", ix.contents->trailing_records}};
+    if (c.index_read) {
+      index = {{"minor_version", c.minor},
+               {"header_integrity", validate::to_string(c.header_integrity)},
+               {"num_records", c.num_records},
+               {"records_read", c.records_read},
+               {"records_missing", c.records_missing},
+               {"trailing_records", c.trailing_records}};
       json recs = json::array();
-      for (const auto& v : ix.records)
-        recs.push_back({{"recno", v.record.recno},
-                        {"uid", v.record.uid()},
+      for (const auto& v : c.records)
+        recs.push_back({{"recno", v.recno},
+                        {"uid", v.uid},
                         {"integrity", validate::to_string(v.integrity)},
                         {"flipped_bits", v.flipped_bits}});
       index["records"] = recs;
     }
     j["index"] = index;
     json msgs = json::array();
-    for (const auto& m : c.check.messages)
+    for (const auto& m : c.messages)
       msgs.push_back({{"uid", m.uid},
                       {"recno", m.recno ? json(*m.recno) : json(nullptr)},
                       {"state", validate::to_string(m.state)},
                       {"expunged", m.expunged},
                       {"has_file", m.has_file},
-                      {"size", m.file_size},
+                      {"size", m.size},
                       {"inode", m.inode},
                       {"sha1", m.sha1 ? json(to_hex(*m.sha1)) : json(nullptr)},
                       {"reason", m.reason}});
     j["messages"] = msgs;
-    j["check_findings"] = to_json(c.check.findings);
-    auto counts = state_counts(c.check);
+    j["check_findings"] = to_json(c.findings);
+    auto counts = state_counts(c);
     j["counts"] = counts;
     for (const auto& [k, n] : counts) total[k] += n;
-    hashed += c.check.bytes_hashed;
+    hashed += c.bytes_hashed;
     boxes.push_back(std::move(j));
   }
   return {{"evidence", evidence_list_json(evidence)},
@@ -96,22 +123,21 @@ std::string check_text(const std::vector<EvidenceView>& evidence,
   }
   std::map<std::string, std::size_t> total;
   for (const auto& c : checked) {
-    auto counts = state_counts(c.check);
+    auto counts = state_counts(c);
     std::vector<std::string> parts;
     for (const auto& [k, n] : counts) {
       parts.push_back(fmt::format("{} {}", n, k));
       total[k] += n;
     }
-    const auto& ix = c.check.index;
     out += fmt::format("{}: index v{}, {} records, header {}: {}\n",
                        printable(c.mailbox->display_name),
-                       ix.contents ? fmt::format("{}", ix.contents->header.minor) : "?",
-                       ix.contents ? ix.records_read : 0,
-                       validate::to_string(ix.header_integrity),
+                       c.index_read ? fmt::format("{}", c.minor) : "?",
+                       c.index_read ? c.records_read : 0,
+                       validate::to_string(c.header_integrity),
                        parts.empty() ? std::string("no messages") : fmt::format("{}", fmt::join(parts, ", ")));
     for (const auto& f : c.mailbox->findings.items())
       if (f.severity() > Severity::info) out += "  " + finding_line(f) + "\n";
-    for (const auto& f : c.check.findings.items())
+    for (const auto& f : c.findings.items())
       if (f.severity() > Severity::info || f.code == Code::record_corrected ||
           f.code == Code::index_header_corrected || f.code == Code::header_file_corrected ||
           f.code == Code::index_layout_inferred)
