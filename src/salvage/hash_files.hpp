@@ -17,10 +17,10 @@ struct Hashed {
   std::vector<std::byte> head;   // its first bytes (as many as asked for)
 };
 
-// The SHA-1 (and the first `keep_head` bytes) of each job; the reading is
-// added to `stats`.
+// The SHA-1 of each job, and the first keep_head[j] bytes of job j (none
+// when keep_head is empty); the reading is added to `stats`.
 std::vector<Hashed> hash_files(fs::Filesystem& f, std::span<const fs::ReadJob> jobs,
                                const fs::BulkReadOptions& reading, fs::BulkReadStats& stats,
-                               std::size_t keep_head = 0);
+                               std::span<const std::size_t> keep_head = {});
 
 }  // namespace ss::salvage

@@ -182,8 +182,15 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
       stranger.push_back(lost);
     }
     out.stats.candidates += jobs.size();
+    // A file's first bytes are kept only where its header may be read: a
+    // stranger (unmatched/), or a candidate for a record without a GUID.
     constexpr std::size_t kHead = 64 << 10;
-    const auto sums = hash_files(f, jobs, how.reading, out.stats.reads, kHead);
+    std::set<std::uint64_t> nameless_sizes;
+    for (const auto& w : nameless) nameless_sizes.insert(w.size);
+    std::vector<std::size_t> head(jobs.size(), 0);
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+      if (stranger[j] || nameless_sizes.count(jobs[j].size)) head[j] = kHead;
+    const auto sums = hash_files(f, jobs, how.reading, out.stats.reads, head);
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       if (!sums[j].sha1) continue;
       const std::string hex = to_hex(*sums[j].sha1);
