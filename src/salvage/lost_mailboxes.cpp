@@ -20,6 +20,7 @@ namespace {
 namespace ix = spool::index;
 
 constexpr std::uint64_t kHeaderLimit = 1u << 20;  // a cyrus.header is a few hundred bytes
+constexpr std::uint64_t kHead = 1024;              // enough for any index header, and the magic
 
 struct LostHeader {
   fs::NodeId node = 0;
@@ -67,10 +68,11 @@ std::size_t cache_proofs(fs::Filesystem& f, fs::NodeId index, fs::NodeId cache) 
   return ok;
 }
 
-std::optional<LostHeader> as_header(fs::Filesystem& f, fs::NodeId id) {
-  auto head = f.read(id, 0, spool::kHeaderMagic.size());
-  if (!head || head->size() != spool::kHeaderMagic.size() ||
-      std::string_view(reinterpret_cast<const char*>(head->data()), head->size()) != spool::kHeaderMagic)
+// `head`: the file's first bytes (kHead of them, or all of a shorter file).
+std::optional<LostHeader> as_header(fs::Filesystem& f, fs::NodeId id, ByteView head) {
+  const auto magic = head.sub(0, spool::kHeaderMagic.size());
+  if (!magic || std::string_view(reinterpret_cast<const char*>(magic->data_unsafe()), magic->size()) !=
+                    spool::kHeaderMagic)
     return std::nullopt;
   auto bytes = f.read_all(id, kHeaderLimit);
   if (!bytes) return std::nullopt;
@@ -80,10 +82,8 @@ std::optional<LostHeader> as_header(fs::Filesystem& f, fs::NodeId id) {
 }
 
 // A cyrus.index of a version with header CRCs whose header is intact.
-std::optional<LostIndex> as_index(fs::Filesystem& f, fs::NodeId id) {
-  auto head = f.read(id, 0, 1024);
-  if (!head) return std::nullopt;
-  auto h = ix::decode_header(ByteView(*head));
+std::optional<LostIndex> as_index(fs::NodeId id, ByteView head) {
+  auto h = ix::decode_header(head);
   if (!h || !h->layout || !h->has_crc || !h->crc_ok()) return std::nullopt;
   if (h->values.get_or(ix::HeaderField::start_offset, 0) != h->layout->header_size ||
       h->values.get_or(ix::HeaderField::record_size, 0) != h->layout->record_size)
@@ -141,14 +141,20 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
         if (!inner) continue;
         for (const auto& x : *inner)
           if (x.name == "cyrus.header" && x.kind == fs::NodeKind::file)
-            if (auto h = as_header(f, x.id)) dirs.emplace(h->uniqueid, std::pair{e.id, how});
+            if (auto head = f.read(x.id, 0, kHead))
+              if (auto h = as_header(f, x.id, ByteView(*head)))
+                dirs.emplace(h->uniqueid, std::pair{e.id, how});
       } else if (e.kind == fs::NodeKind::file) {
-        if (auto h = as_header(f, e.id)) headers.emplace(h->uniqueid, std::pair{*h, how});
-        else if (auto i = as_index(f, e.id)) indexes.emplace(i->header_file_crc, std::pair{*i, how});
-        else if (auto g = f.read(e.id, 0, 4); g && g->size() == 4)
+        // One read of its first bytes tells a header, an index or a cache.
+        auto head = f.read(e.id, 0, kHead);
+        if (!head) continue;
+        const ByteView hv(*head);
+        if (auto h = as_header(f, e.id, hv)) headers.emplace(h->uniqueid, std::pair{*h, how});
+        else if (auto i = as_index(e.id, hv)) indexes.emplace(i->header_file_crc, std::pair{*i, how});
+        else if (hv.size() >= 4)
           // A cache begins with the generation number of its index; a
           // message with a header line, never with such a small number.
-          caches.emplace(spool::cache::generation(ByteView(*g)).value_or(0), std::pair{e.id, how});
+          caches.emplace(spool::cache::generation(hv).value_or(0), std::pair{e.id, how});
       }
     }
     for (const auto& mm : disc.missing) {
@@ -176,7 +182,9 @@ std::vector<Adoption> find_lost_mailbox_files(const std::vector<fs::Filesystem*>
           for (const auto& x : *names) {
             if (x.name == "cyrus.header") {
               has_header = true;
-              if (auto h = as_header(f, x.id); h && h->uniqueid == mm.uniqueid) header_crc = h->crc;
+              if (auto head = f.read(x.id, 0, kHead))
+                if (auto h = as_header(f, x.id, ByteView(*head)); h && h->uniqueid == mm.uniqueid)
+                  header_crc = h->crc;
             }
             has_index = has_index || x.name == "cyrus.index";
             has_cache = has_cache || x.name == "cyrus.cache";
