@@ -66,7 +66,19 @@ class MappedSource final : public Source {
   const ReadStats& stats() const override { return inner_->stats(); }
 
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
-    const ByteRange want{offset, out.size()};
+    if (auto refused = unrecovered(offset, out.size())) return *refused;
+    return inner_->read_at(offset, out);
+  }
+  Result<std::size_t> read_once_at(std::uint64_t offset, std::span<std::byte> out) override {
+    if (auto refused = unrecovered(offset, out.size())) return *refused;
+    return inner_->read_once_at(offset, out);
+  }
+
+ private:
+  // A read touching a block the map says was not recovered: refused, and the
+  // part it needed remembered.
+  std::optional<Finding> unrecovered(std::uint64_t offset, std::uint64_t len) {
+    const ByteRange want{offset, len};
     // The first unread block at or after `offset` that the read touches.
     auto it = std::upper_bound(unread_.begin(), unread_.end(), offset,
                                [](std::uint64_t off, const MapBlock& b) { return off < b.range.end(); });
@@ -86,8 +98,10 @@ class MappedSource final : public Source {
                      fmt::format("{} (from byte {}) not recovered in {}", statuses,
                                  std::max(first.offset, offset), map_.source)};
     }
-    return inner_->read_at(offset, out);
+    return std::nullopt;
   }
+
+ public:
 
   std::vector<ByteRange> needed_unread() const override {
     std::lock_guard lock(mutex_);

@@ -1,12 +1,24 @@
 // An image file or block device, read with pread on an O_RDONLY descriptor.
+//
+// Large reads of bytes not in the page cache go around it (a second O_RDONLY
+// descriptor with O_DIRECT): on a cold disk, copying every block through the
+// page cache cost more kernel time than the disk took to deliver it (a
+// buffered `dd` of a 12 GB image: 13 s, 12 of them in the kernel; with
+// iflag=direct: 5 s). Bytes that are cached are read from the cache: the
+// residency of the range is asked with mincore over a read-only mapping of
+// the evidence, which reads nothing.
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -19,7 +31,11 @@ class ImageFile final : public Source {
  public:
   ImageFile(std::string name, int fd, std::uint64_t size, SourceKind kind)
       : name_(std::move(name)), fd_(fd), size_(size), kind_(kind) {}
-  ~ImageFile() override { ::close(fd_); }
+  ~ImageFile() override {
+    if (map_ != nullptr) ::munmap(map_, static_cast<std::size_t>(size_));
+    if (direct_fd_ >= 0) ::close(direct_fd_);
+    ::close(fd_);
+  }
 
   const std::string& name() const override { return name_; }
   SourceKind kind() const override { return kind_; }
@@ -55,8 +71,122 @@ class ImageFile final : public Source {
   }
 
  private:
+  Result<std::size_t> read_once_at(std::uint64_t offset, std::span<std::byte> out) override {
+    if (offset < size_ && std::min<std::uint64_t>(out.size(), size_ - offset) >= kDirectMin) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size_ - offset));
+      if (want < out.size()) ++stats_.short_reads;
+      if (auto d = read_direct(offset, out.first(want))) {
+        ++stats_.reads;
+        if (!*d) return d->problem();
+        stats_.bytes_read += **d;
+        ++stats_.direct_reads;
+        return **d;
+      }
+    }
+    return read_at(offset, out);
+  }
+
+ private:
+  static constexpr std::size_t kDirectMin = 128 << 10;  // smaller reads always go through the cache
+  static constexpr std::size_t kMaxAlign = 4096;
+
+  // Whether every page of [offset, offset + len) is in the page cache.
+  bool resident(std::uint64_t offset, std::size_t len) {
+    if (!mapped_) {
+      mapped_ = true;
+      void* m = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_SHARED, fd_, 0);
+      map_ = m == MAP_FAILED ? nullptr : m;
+    }
+    if (map_ == nullptr) return false;
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t first = offset / page * page;
+    const std::uint64_t end = std::min<std::uint64_t>(size_, offset + len);
+    const std::size_t pages = static_cast<std::size_t>((end - first + page - 1) / page);
+    residency_.resize(pages);
+    if (::mincore(static_cast<char*>(map_) + first, static_cast<std::size_t>(end - first),
+                  residency_.data()) != 0)
+      return false;
+    for (unsigned char r : residency_)
+      if (!(r & 1)) return false;
+    return true;
+  }
+
+  // A large read around the page cache, when the range is not all cached and
+  // the offset and buffer are aligned as O_DIRECT needs (512 bytes, or 4096
+  // where the device asks for it). nullopt: not done this way (the caller
+  // reads through the cache); a problem: an I/O error.
+  std::optional<Result<std::size_t>> read_direct(std::uint64_t offset, std::span<std::byte> out) {
+    if (direct_fd_ == -2) return std::nullopt;
+    auto aligned = [&](std::size_t a) {
+      return offset % a == 0 && reinterpret_cast<std::uintptr_t>(out.data()) % a == 0;
+    };
+    if (!aligned(align_) || resident(offset, out.size())) return std::nullopt;
+    if (direct_fd_ == -1) {
+      direct_fd_ = ::open(name_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+      struct stat a {}, b {};
+      // The same file as the first descriptor, or nothing (renamed under us).
+      if (direct_fd_ >= 0 && (::fstat(fd_, &a) != 0 || ::fstat(direct_fd_, &b) != 0 ||
+                              a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        ::close(direct_fd_);
+        direct_fd_ = -1;
+      }
+      if (direct_fd_ < 0) {
+        direct_fd_ = -2;  // no O_DIRECT here (tmpfs, some FUSE): always through the cache
+        return std::nullopt;
+      }
+    }
+    const std::size_t body = out.size() / align_ * align_;
+    std::size_t done = 0;
+    while (done < body) {
+      ssize_t n = ::pread(direct_fd_, out.data() + done, body - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINVAL && done == 0) {
+        // The alignment is not enough for this device: ask for more, or give up.
+        if (align_ < kMaxAlign) {
+          align_ = kMaxAlign;
+          return aligned(align_) ? read_direct(offset, out) : std::nullopt;
+        }
+        direct_fd_ = -2;
+        return std::nullopt;
+      }
+      if (n < 0) {
+        ++stats_.errors;
+        return Result<std::size_t>(
+            Finding{Code::evidence_read_error, name_,
+                    fmt::format("offset {} length {}: {}", offset + done, body - done, std::strerror(errno))});
+      }
+      if (n == 0) return Result<std::size_t>(done);  // the file shrank under us
+      done += static_cast<std::size_t>(n);
+    }
+    if (done == out.size()) return Result<std::size_t>(done);
+    // The last part of a block: read whole into an aligned buffer, the part
+    // asked for copied out.
+    std::unique_ptr<std::byte, decltype(&std::free)> tail(
+        static_cast<std::byte*>(std::aligned_alloc(kMaxAlign, kMaxAlign)), &std::free);
+    if (!tail) return std::nullopt;
+    for (;;) {
+      ssize_t n = ::pread(direct_fd_, tail.get(), align_, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        ++stats_.errors;
+        return Result<std::size_t>(
+            Finding{Code::evidence_read_error, name_,
+                    fmt::format("offset {} length {}: {}", offset + done, out.size() - done,
+                                std::strerror(errno))});
+      }
+      const std::size_t take = std::min(out.size() - done, static_cast<std::size_t>(n));
+      std::memcpy(out.data() + done, tail.get(), take);
+      return Result<std::size_t>(done + take);
+    }
+  }
+
   std::string name_;
   int fd_;
+  int direct_fd_ = -1;       // -1: not opened yet; -2: O_DIRECT unavailable
+  std::size_t align_ = 512;  // what O_DIRECT needs here, as far as known
+  bool mapped_ = false;
+  void* map_ = nullptr;      // read-only mapping for mincore (nullptr: none)
+  std::vector<unsigned char> residency_;
   std::uint64_t size_;
   SourceKind kind_;
   ReadStats stats_;

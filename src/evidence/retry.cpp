@@ -28,6 +28,30 @@ class RetryingSource final : public Source {
   }
 
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
+    return read(offset, out, false);
+  }
+  Result<std::size_t> read_once_at(std::uint64_t offset, std::span<std::byte> out) override {
+    return read(offset, out, true);
+  }
+  std::vector<ByteRange> needed_unread() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<ByteRange> out;
+    for (const auto& b : bad_) {
+      ByteRange c = b.clamped_to(inner_->size());
+      if (!out.empty() && c.offset <= out.back().end())
+        out.back().length = std::max(out.back().end(), c.end()) - out.back().offset;
+      else if (!c.empty())
+        out.push_back(c);
+    }
+    auto more = inner_->needed_unread();
+    out.insert(out.end(), more.begin(), more.end());
+    return out;
+  }
+
+ private:
+  // once: the first attempt may go around the page cache (Source::read_once_at);
+  // the granules of a failed read are read through it.
+  Result<std::size_t> read(std::uint64_t offset, std::span<std::byte> out, bool once) {
     if (out.empty()) return std::size_t{0};
     if (auto known = known_bad(offset, out.size())) {
       ++refused_;
@@ -36,7 +60,7 @@ class RetryingSource final : public Source {
                      fmt::format("bytes {}..{} failed earlier in this run; not read again",
                                  known->offset, known->end())};
     }
-    auto r = inner_->read_at(offset, out);
+    auto r = once ? inner_->read_once_at(offset, out) : inner_->read_at(offset, out);
     if (r) return r;
     // Find which granules fail, each read at most 1 + retries times; the
     // others are read once more here to tell them apart.
@@ -71,22 +95,6 @@ class RetryingSource final : public Source {
     return static_cast<std::size_t>(done);
   }
 
-  std::vector<ByteRange> needed_unread() const override {
-    std::lock_guard lock(mutex_);
-    std::vector<ByteRange> out;
-    for (const auto& b : bad_) {
-      ByteRange c = b.clamped_to(inner_->size());
-      if (!out.empty() && c.offset <= out.back().end())
-        out.back().length = std::max(out.back().end(), c.end()) - out.back().offset;
-      else if (!c.empty())
-        out.push_back(c);
-    }
-    auto more = inner_->needed_unread();
-    out.insert(out.end(), more.begin(), more.end());
-    return out;
-  }
-
- private:
   struct ByOffset {
     bool operator()(const ByteRange& a, const ByteRange& b) const { return a.offset < b.offset; }
   };

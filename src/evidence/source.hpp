@@ -25,6 +25,7 @@ struct ReadStats {
   std::uint64_t errors = 0;       // reads that failed (I/O error)
   std::uint64_t retries = 0;      // reads tried again after an I/O error (open_retrying)
   std::uint64_t refused = 0;      // reads not sent: they touch a range that failed before
+  std::uint64_t direct_reads = 0; // reads that went around the page cache (O_DIRECT)
 };
 
 enum class SourceKind { image_file, block_device };
@@ -43,6 +44,13 @@ class Source {
   // which is smaller than asked only at the end of the evidence. An I/O error
   // gives a Finding (evidence.read-error) naming the range.
   virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) = 0;
+  // The same, for bytes this run reads once (message files): a large read
+  // of bytes not in the page cache may go around it (O_DIRECT), which on a
+  // cold disk costs far less kernel time. Metadata, read more than once,
+  // goes through read_at and stays cached.
+  virtual Result<std::size_t> read_once_at(std::uint64_t offset, std::span<std::byte> out) {
+    return read_at(offset, out);
+  }
   virtual const ReadStats& stats() const = 0;
   // Ranges of the evidence that reads needed and could not get (unrecovered
   // in a ddrescue map, or I/O errors), merged and sorted.

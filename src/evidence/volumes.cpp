@@ -193,6 +193,11 @@ class SliceSource final : public Source {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size_ - offset));
     return inner_->read_at(offset_ + offset, out.first(n));
   }
+  Result<std::size_t> read_once_at(std::uint64_t offset, std::span<std::byte> out) override {
+    if (offset >= size_) return std::size_t{0};
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size_ - offset));
+    return inner_->read_once_at(offset_ + offset, out.first(n));
+  }
   // In the evidence's own offsets: a rescue domain is for the whole device.
   std::vector<ByteRange> needed_unread() const override { return inner_->needed_unread(); }
 

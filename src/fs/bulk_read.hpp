@@ -52,7 +52,7 @@ class ReadConsumer {
 
 struct BulkReadOptions {
   unsigned threads = 0;                   // consumer threads; 0: one per core
-  std::uint64_t window = 16ull << 20;     // bytes of files per batch
+  std::uint64_t window = 8ull << 20;      // bytes of files per batch
   std::uint64_t max_read = 4ull << 20;    // largest single read of the evidence
   std::uint64_t max_gap = 16ull << 10;    // unneeded bytes read to join two runs
 };
