@@ -341,8 +341,8 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
         salvage::LostSearch{!g_no_carve_check, opt.reading});
     for (auto& c : checked)
       for (const auto& mv : c.messages) {
-        if (!mv.missing_guid.empty())
-          if (auto it = lost.found.find({c.mailbox->fs_index, mv.missing_guid}); it != lost.found.end())
+        if (!mv.missing_guid().empty())
+          if (auto it = lost.found.find({c.mailbox->fs_index, mv.missing_guid()}); it != lost.found.end())
             c.findings.add(Code::message_rehomable, fmt::format("{} uid {}", c.where, mv.uid),
                            it->second.where);
         if (mv.missing_without_guid)
@@ -356,10 +356,14 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
           Finding{Code::message_unmatched,
                   fmt::format("{}: inode {}", o.usable[u.fs_index]->info().source, u.node), u.detail});
   }
-  if (json)
-    write_out(report::check_json(o.views, disc, checked).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
-  else
+  if (json) {
+    report::write_check_json(o.views, disc, checked, [](std::string_view part) {
+      std::fwrite(part.data(), 1, part.size(), stdout);
+    });
+    std::fflush(stdout);
+  } else {
     write_out(report::check_text(o.views, disc, checked));
+  }
   int status = exit_status_for(report::check_findings(o.views, disc, checked));
   if (write_rescue_domain(o, g_domain_out) < 0) status |= kExitOperational;
   for (const auto& c : checked)

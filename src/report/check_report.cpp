@@ -20,6 +20,15 @@ std::map<std::string, std::size_t> state_counts(const CheckedMailbox& c) {
 
 }  // namespace
 
+namespace {
+const std::string kNone;
+const std::vector<std::uint32_t> kNoBits;
+}  // namespace
+
+const std::vector<std::uint32_t>& CheckedRecord::flipped_bits() const { return flipped ? *flipped : kNoBits; }
+const std::string& CheckedMessage::reason() const { return rare ? rare->reason : kNone; }
+const std::string& CheckedMessage::missing_guid() const { return rare ? rare->missing_guid : kNone; }
+
 CheckedMailbox summarize_check(const spool::Mailbox& m, const validate::MailboxCheck& c) {
   CheckedMailbox out;
   out.mailbox = &m;
@@ -35,13 +44,28 @@ CheckedMailbox summarize_check(const spool::Mailbox& m, const validate::MailboxC
   }
   out.header_integrity = ix.header_integrity;
   out.records.reserve(ix.records.size());
-  for (const auto& v : ix.records)
-    out.records.push_back({v.record.recno, v.record.uid(), v.integrity, v.flipped_bits});
+  for (const auto& v : ix.records) {
+    CheckedRecord r{v.record.recno, v.record.uid(), v.integrity, nullptr};
+    if (!v.flipped_bits.empty()) r.flipped = std::make_unique<std::vector<std::uint32_t>>(v.flipped_bits);
+    out.records.push_back(std::move(r));
+  }
   out.messages.reserve(c.messages.size());
-  for (const auto& mv : c.messages)
-    out.messages.push_back({mv.uid, mv.recno, mv.state, mv.expunged, mv.has_file, mv.file_size,
-                            mv.inode, mv.sha1, mv.reason, salvage::missing_guid(c, mv),
-                            salvage::missing_without_guid(c, mv)});
+  for (const auto& mv : c.messages) {
+    CheckedMessage cm;
+    cm.size = mv.file_size;
+    cm.inode = mv.inode;
+    cm.uid = mv.uid;
+    cm.recno = mv.recno;
+    cm.state = mv.state;
+    cm.sha1 = mv.sha1;
+    cm.expunged = mv.expunged;
+    cm.has_file = mv.has_file;
+    cm.missing_without_guid = salvage::missing_without_guid(c, mv);
+    std::string guid = salvage::missing_guid(c, mv);
+    if (!mv.reason.empty() || !guid.empty())
+      cm.rare = std::make_unique<CheckedMessage::Rare>(CheckedMessage::Rare{mv.reason, std::move(guid)});
+    out.messages.push_back(std::move(cm));
+  }
   out.findings = c.findings;
   out.bytes_hashed = c.bytes_hashed;
   return out;
@@ -63,53 +87,77 @@ Findings check_findings(const std::vector<EvidenceView>& evidence,
   return all;
 }
 
-json check_json(const std::vector<EvidenceView>& evidence, const spool::SpoolDiscovery& disc,
-                const std::vector<CheckedMailbox>& checked) {
-  json boxes = json::array();
+namespace {
+
+json checked_mailbox_json(const CheckedMailbox& c, const std::vector<EvidenceView>& evidence) {
+  json j = mailbox_json(*c.mailbox, evidence);
+  json index = nullptr;
+  if (c.index_read) {
+    index = {{"minor_version", c.minor},
+             {"header_integrity", validate::to_string(c.header_integrity)},
+             {"num_records", c.num_records},
+             {"records_read", c.records_read},
+             {"records_missing", c.records_missing},
+             {"trailing_records", c.trailing_records}};
+    json recs = json::array();
+    for (const auto& v : c.records)
+      recs.push_back({{"recno", v.recno},
+                      {"uid", v.uid},
+                      {"integrity", validate::to_string(v.integrity)},
+                      {"flipped_bits", v.flipped_bits()}});
+    index["records"] = recs;
+  }
+  j["index"] = index;
+  json msgs = json::array();
+  for (const auto& m : c.messages)
+    msgs.push_back({{"uid", m.uid},
+                    {"recno", m.recno ? json(*m.recno) : json(nullptr)},
+                    {"state", validate::to_string(m.state)},
+                    {"expunged", m.expunged},
+                    {"has_file", m.has_file},
+                    {"size", m.size},
+                    {"inode", m.inode},
+                    {"sha1", m.sha1 ? json(to_hex(*m.sha1)) : json(nullptr)},
+                    {"reason", m.reason()}});
+  j["messages"] = msgs;
+  j["check_findings"] = to_json(c.findings);
+  j["counts"] = state_counts(c);
+  return j;
+}
+
+// A value's dump, as it reads `depth` levels down in a document indented by 2.
+std::string nested_dump(const json& j, int depth) {
+  std::string d = j.dump(2, ' ', false, json::error_handler_t::replace);
+  const std::string pad(static_cast<std::size_t>(2 * depth), ' ');
+  std::string out;
+  out.reserve(d.size() + d.size() / 16);
+  for (char ch : d) {
+    out += ch;
+    if (ch == '\n') out += pad;
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_check_json(const std::vector<EvidenceView>& evidence, const spool::SpoolDiscovery& disc,
+                      const std::vector<CheckedMailbox>& checked,
+                      const std::function<void(std::string_view)>& sink) {
+  // The keys in the order a whole-document dump gives them (sorted).
+  sink("{\n  \"evidence\": " + nested_dump(evidence_list_json(evidence), 1) + ",\n  \"findings\": " +
+       nested_dump(to_json(disc.findings), 1) + ",\n  \"mailboxes\": [");
   std::map<std::string, std::size_t> total;
   std::uint64_t hashed = 0;
+  bool first = true;
   for (const auto& c : checked) {
-    json j = mailbox_json(*c.mailbox, evidence);
-    json index = nullptr;
-    if (c.index_read) {
-      index = {{"minor_version", c.minor},
-               {"header_integrity", validate::to_string(c.header_integrity)},
-               {"num_records", c.num_records},
-               {"records_read", c.records_read},
-               {"records_missing", c.records_missing},
-               {"trailing_records", c.trailing_records}};
-      json recs = json::array();
-      for (const auto& v : c.records)
-        recs.push_back({{"recno", v.recno},
-                        {"uid", v.uid},
-                        {"integrity", validate::to_string(v.integrity)},
-                        {"flipped_bits", v.flipped_bits}});
-      index["records"] = recs;
-    }
-    j["index"] = index;
-    json msgs = json::array();
-    for (const auto& m : c.messages)
-      msgs.push_back({{"uid", m.uid},
-                      {"recno", m.recno ? json(*m.recno) : json(nullptr)},
-                      {"state", validate::to_string(m.state)},
-                      {"expunged", m.expunged},
-                      {"has_file", m.has_file},
-                      {"size", m.size},
-                      {"inode", m.inode},
-                      {"sha1", m.sha1 ? json(to_hex(*m.sha1)) : json(nullptr)},
-                      {"reason", m.reason}});
-    j["messages"] = msgs;
-    j["check_findings"] = to_json(c.findings);
-    auto counts = state_counts(c);
-    j["counts"] = counts;
-    for (const auto& [k, n] : counts) total[k] += n;
+    json j = checked_mailbox_json(c, evidence);
+    for (const auto& [k, n] : j["counts"].items()) total[k] += n.get<std::size_t>();
     hashed += c.bytes_hashed;
-    boxes.push_back(std::move(j));
+    sink((first ? "\n    " : ",\n    ") + nested_dump(j, 2));
+    first = false;
   }
-  return {{"evidence", evidence_list_json(evidence)},
-          {"mailboxes", boxes},
-          {"totals", {{"messages", total}, {"bytes_hashed", hashed}}},
-          {"findings", to_json(disc.findings)}};
+  json totals = {{"messages", total}, {"bytes_hashed", hashed}};
+  sink(std::string(first ? "]" : "\n  ]") + ",\n  \"totals\": " + nested_dump(totals, 1) + "\n}\n");
 }
 
 std::string check_text(const std::vector<EvidenceView>& evidence,
