@@ -203,7 +203,37 @@ const spool::Mailbox* find_mailbox(const spool::SpoolDiscovery& disc, const std:
   return nullptr;
 }
 
-int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox, bool json) {
+// ls --messages: every mailbox's message files, one mailbox at a time.
+int run_ls_messages(OpenedEvidence& o, const spool::SpoolDiscovery& disc, Findings all, bool json) {
+  auto out = [](const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); };
+  if (json)
+    out("{\n  \"evidence\": " + report::json_dump_at(report::evidence_list_json(o.views), 1) +
+        ",\n  \"findings\": " + report::json_dump_at(report::to_json(disc.findings), 1) +
+        ",\n  \"mailboxes\": [");
+  else
+    out(report::ls_text(o.views, disc));
+  bool first = true;
+  for (const auto& m : disc.mailboxes) {
+    Findings local;
+    auto files = spool::list_message_files(*o.usable[m.fs_index], m, local);
+    if (!files) local.add(files.problem());
+    const std::vector<spool::MessageFile> none;
+    const auto& list = files ? files.value() : none;
+    if (json)
+      out((first ? "\n    " : ",\n    ") +
+          report::json_dump_at(report::messages_json(o.views, m, list, local), 2));
+    else
+      out(report::messages_text(m, list, local));
+    first = false;
+    all.append(local);
+  }
+  if (json) out(std::string(first ? "]" : "\n  ]") + "\n}\n");
+  std::fflush(stdout);
+  return exit_status_for(all);
+}
+
+int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox, bool json,
+           bool messages) {
   auto o = open_all(evidence, true);
   report_open_errors(o);
   if (o.usable.empty()) {
@@ -215,6 +245,7 @@ int run_ls(const std::vector<std::string>& evidence, const std::string& mailbox,
   auto disc = spool::discover(o.usable);
   if (!disc.missing.empty()) restore_lost_names(o, disc);
   auto all = report::all_findings(o.views, disc);
+  if (messages) return run_ls_messages(o, disc, std::move(all), json);
   if (mailbox.empty()) {
     if (json)
       write_out(report::ls_json(o.views, disc).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n");
@@ -1036,6 +1067,7 @@ int main_impl(int argc, char** argv) {
   std::vector<std::string> evidence;
   std::vector<std::string> more_evidence;
   std::string ls_mailbox;
+  bool ls_messages = false;
 
   auto* probe = app.add_subcommand("probe", "What is this evidence: filesystem, superblock used, "
                                             "relaxations, Cyrus config, spool roots, counts");
@@ -1056,6 +1088,8 @@ int main_impl(int argc, char** argv) {
   ls->add_option("MAILBOX", ls_mailbox, "a mailbox's internal or display name");
   ls->add_option("-e,--evidence", more_evidence,
                  "more evidence of the same server (config dir, other partitions)");
+  ls->add_flag("--messages", ls_messages,
+               "after the mailboxes, the message files of every mailbox (one pass; no MAILBOX)");
   ls->add_flag("--json", json, "machine-readable output");
   ls->add_option("--map", g_map_file, kMapHelp);
   ls->add_flag("--no-journal", g_no_journal, kNoJournalHelp);
@@ -1231,7 +1265,11 @@ int main_impl(int argc, char** argv) {
     std::vector<std::string> all{ls_evidence};
     all.insert(all.end(), more_evidence.begin(), more_evidence.end());
     if (evidence_given_twice(all)) return kExitUsage;
-    return run_ls(all, ls_mailbox, json);
+    if (ls_messages && !ls_mailbox.empty()) {
+      std::fprintf(stderr, "spoolsalvage: ls: --messages lists every mailbox; give no MAILBOX with it\n");
+      return kExitUsage;
+    }
+    return run_ls(all, ls_mailbox, json, ls_messages);
   }
   if (check->parsed()) {
     std::vector<std::string> all{check_evidence};

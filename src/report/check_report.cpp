@@ -125,27 +125,14 @@ json checked_mailbox_json(const CheckedMailbox& c, const std::vector<EvidenceVie
   return j;
 }
 
-// A value's dump, as it reads `depth` levels down in a document indented by 2.
-std::string nested_dump(const json& j, int depth) {
-  std::string d = j.dump(2, ' ', false, json::error_handler_t::replace);
-  const std::string pad(static_cast<std::size_t>(2 * depth), ' ');
-  std::string out;
-  out.reserve(d.size() + d.size() / 16);
-  for (char ch : d) {
-    out += ch;
-    if (ch == '\n') out += pad;
-  }
-  return out;
-}
-
 }  // namespace
 
 void write_check_json(const std::vector<EvidenceView>& evidence, const spool::SpoolDiscovery& disc,
                       const std::vector<CheckedMailbox>& checked,
                       const std::function<void(std::string_view)>& sink) {
   // The keys in the order a whole-document dump gives them (sorted).
-  sink("{\n  \"evidence\": " + nested_dump(evidence_list_json(evidence), 1) + ",\n  \"findings\": " +
-       nested_dump(to_json(disc.findings), 1) + ",\n  \"mailboxes\": [");
+  sink("{\n  \"evidence\": " + json_dump_at(evidence_list_json(evidence), 1) + ",\n  \"findings\": " +
+       json_dump_at(to_json(disc.findings), 1) + ",\n  \"mailboxes\": [");
   std::map<std::string, std::size_t> total;
   std::uint64_t hashed = 0;
   bool first = true;
@@ -153,11 +140,11 @@ void write_check_json(const std::vector<EvidenceView>& evidence, const spool::Sp
     json j = checked_mailbox_json(c, evidence);
     for (const auto& [k, n] : j["counts"].items()) total[k] += n.get<std::size_t>();
     hashed += c.bytes_hashed;
-    sink((first ? "\n    " : ",\n    ") + nested_dump(j, 2));
+    sink((first ? "\n    " : ",\n    ") + json_dump_at(j, 2));
     first = false;
   }
   json totals = {{"messages", total}, {"bytes_hashed", hashed}};
-  sink(std::string(first ? "]" : "\n  ]") + ",\n  \"totals\": " + nested_dump(totals, 1) + "\n}\n");
+  sink(std::string(first ? "]" : "\n  ]") + ",\n  \"totals\": " + json_dump_at(totals, 1) + "\n}\n");
 }
 
 std::string check_text(const std::vector<EvidenceView>& evidence,

@@ -262,6 +262,18 @@ std::string ls_text(const std::vector<EvidenceView>& evidence,
   return out;
 }
 
+std::string json_dump_at(const json& j, int depth) {
+  std::string d = j.dump(2, ' ', false, json::error_handler_t::replace);
+  const std::string pad(static_cast<std::size_t>(2 * depth), ' ');
+  std::string out;
+  out.reserve(d.size() + d.size() / 16);
+  for (char ch : d) {
+    out += ch;
+    if (ch == '\n') out += pad;  // a dump has no raw newline but between lines
+  }
+  return out;
+}
+
 json messages_json(const std::vector<EvidenceView>& evidence, const spool::Mailbox& m,
                    const std::vector<spool::MessageFile>& files, const Findings& findings) {
   json arr = json::array();

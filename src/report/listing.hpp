@@ -47,6 +47,11 @@ std::string messages_text(const spool::Mailbox& m, const std::vector<spool::Mess
                           const Findings& findings);
 
 // The "evidence" array every JSON report starts with.
+// A value's dump (indent 2, invalid UTF-8 replaced), as it reads `depth`
+// levels down in a document indented by 2: for writing a large document a
+// part at a time.
+std::string json_dump_at(const nlohmann::json& j, int depth);
+
 nlohmann::json evidence_list_json(const std::vector<EvidenceView>& evidence);
 
 // Every finding of a run: global, per evidence, per mailbox.

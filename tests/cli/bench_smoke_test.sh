@@ -23,7 +23,7 @@ for img in fresh aged; do
   grep -q "^$img image  *cold s  *x D" "$TMP/out" && pass "$img table printed" || fail "no $img table"
 done
 for row in 'dd iflag=direct (D)' 'debugfs rdump' 'rdump + sha1sum' 'e2fsck -fn' 'spoolsalvage check (SHA-1)' \
-           'spoolsalvage ls' 'ls + ls of each mailbox' 'spoolsalvage salvage'; do
+           'spoolsalvage ls' 'spoolsalvage ls --messages' 'spoolsalvage salvage'; do
   n=$(grep -cE "^$(printf '%s' "$row" | sed 's/[][().+*]/\\&/g') +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ .* [0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ .*M$" \
       "$TMP/out")
   [[ $n -eq 2 ]] && pass "row '$row' has figures for both images" || fail "row '$row': $n of 2 rows with figures"

@@ -23,9 +23,30 @@ PY
         fail "$name: ls '$sel' gave [$got], truth [$files]"; fi
     done
   done <"$TMP/boxes"
+  # --messages: every mailbox's files in one run, the same as one ls each.
+  "$BIN" ls --messages --json "$img" >"$TMP/all.json" 2>"$TMP/err"
+  st=$?
+  if [[ $st -ne 0 ]]; then fail "$name: ls --messages exit $st"; sed 's/^/    /' "$TMP/err"; else
+    got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for b in d["mailboxes"]:
+    print("%s\t%s" % (b["mailbox"]["name"], " ".join("%d:%d" % (m["uid"], m["size"]) for m in b["messages"])))
+' "$TMP/all.json" | sort)
+    want=$(cut -f1,3 "$TMP/boxes" | sort)
+    if [[ $got == "$want" ]]; then pass "$name: ls --messages (json)"; else
+      fail "$name: ls --messages gave"$'\n'"$got"$'\n'"truth"$'\n'"$want"; fi
+  fi
+  "$BIN" ls --messages "$img" >"$TMP/all.txt" 2>"$TMP/err"
+  rows=$(grep -cE '^ +[0-9]+ +[0-9]+ +[0-9]+$' "$TMP/all.txt")
+  want_rows=$(cut -f3 "$TMP/boxes" | tr ' ' '\n' | grep -c .)
+  if [[ $rows -eq $want_rows ]]; then pass "$name: ls --messages (text) lists $rows files"; else
+    fail "$name: ls --messages (text) lists $rows files, truth $want_rows"; fi
 done < <(fixture_images)
 
 img=$(fixture_images | head -1 | cut -d' ' -f1)
 expect_status 16 "unknown mailbox is a usage error" -- "$BIN" ls "$img" "user/nobody/none"
 grep -q "no mailbox named" "$TMP/err" || fail "unknown mailbox: no clear message"
+expect_status 16 "ls --messages with a MAILBOX is a usage error" -- "$BIN" ls --messages "$img" "user/fred"
+grep -q "give no MAILBOX" "$TMP/err" || fail "ls --messages MAILBOX: no clear message"
 finish
