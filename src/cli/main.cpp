@@ -1,6 +1,7 @@
 // spoolsalvage: the command layer. The only place that parses arguments,
 // prints, and decides the exit status.
 #include <fnmatch.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -365,11 +366,18 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   // What salvage would re-home: records whose file is missing, found by GUID
   // among the filesystem's other inodes.
   if (hash && !loose && !checked.empty()) {
-    std::set<const spool::Mailbox*> in_check;
-    for (const auto& c : checked) in_check.insert(c.mailbox);
+    std::set<const spool::Mailbox*> in_check, complete;
+    for (const auto& c : checked) {
+      in_check.insert(c.mailbox);
+      if (std::none_of(c.messages.begin(), c.messages.end(), [](const report::CheckedMessage& mv) {
+            return !mv.missing_guid().empty() || mv.missing_without_guid || (mv.has_file && !mv.recno);
+          }))
+        complete.insert(c.mailbox);
+    }
+    salvage::LostSearch how{!g_no_carve_check, opt.reading, {}};
+    how.may_lack = [&](const spool::Mailbox& m) { return complete.count(&m) == 0; };
     const auto lost = salvage::find_lost_files(
-        o.usable, disc, [&](const spool::Mailbox& m) { return in_check.count(&m) > 0; },
-        salvage::LostSearch{!g_no_carve_check, opt.reading});
+        o.usable, disc, [&](const spool::Mailbox& m) { return in_check.count(&m) > 0; }, how);
     for (auto& c : checked)
       for (const auto& mv : c.messages) {
         if (!mv.missing_guid().empty())
@@ -1307,6 +1315,12 @@ int main_impl(int argc, char** argv) {
 }  // namespace ss::cli
 
 int main(int argc, char** argv) {
+  // Buffers of 4 MiB and more (the bulk reader's batches, large metadata
+  // files) come from mmap and go back to the system when freed. Without a
+  // fixed threshold glibc raises it as such buffers are freed, they then
+  // come from the heap, and the peak memory of a 300k-message check varied
+  // from 82 to 125 MB between runs.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   try {
     return ss::cli::main_impl(argc, argv);
   } catch (const std::exception& e) {

@@ -871,9 +871,11 @@ class ExtFs final : public Filesystem {
     for (const auto& r : *runs)
       if (r.inline_data) return std::nullopt;
     constexpr std::size_t kAlign = 4096, kChunk = 4u << 20;
-    std::unique_ptr<std::byte, decltype(&std::free)> bounce(
-        static_cast<std::byte*>(std::aligned_alloc(kAlign, kChunk)), &std::free);
-    if (!bounce) return std::nullopt;
+    if (!bounce_) {  // kept for the next large read: not faulted in again for every mailbox
+      bounce_.reset(static_cast<std::byte*>(std::aligned_alloc(kAlign, kChunk)));
+      if (!bounce_) return std::nullopt;
+    }
+    std::byte* const bounce = bounce_.get();
     std::vector<std::byte> out(static_cast<std::size_t>(want));
     const std::uint64_t end = offset + want;
     for (const auto& r : *runs) {
@@ -889,7 +891,7 @@ class ExtFs final : public Filesystem {
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, to - at));
         const std::uint64_t img = *r.image_offset + (at - r.file_offset);
         io_->last_unreadable.reset();
-        auto got = io_->source->read_at(img, std::span<std::byte>(bounce.get(), n));
+        auto got = io_->source->read_at(img, std::span<std::byte>(bounce, n));
         if (!got || *got < n) {
           ++io_->failed_reads;
           const std::uint64_t ok = got ? *got : 0;
@@ -898,7 +900,7 @@ class ExtFs final : public Filesystem {
           return Result<std::vector<std::byte>>(
               finding(Code::fs_file_unreadable, id, fmt::format("at file offset {}: read failed", at + ok)));
         }
-        std::memcpy(dst + (at - from), bounce.get(), n);
+        std::memcpy(dst + (at - from), bounce, n);
         at += n;
       }
     }
@@ -1057,6 +1059,10 @@ class ExtFs final : public Filesystem {
   std::shared_ptr<IoContext> io_;
   FsInfo info_;
   Findings findings_;
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> bounce_;  // read_by_runs' aligned buffer
 };
 
 bool uuid_is_null_bytes(const __u8 (&u)[16]) {

@@ -102,6 +102,7 @@ LostFiles find_lost_files(const std::vector<fs::Filesystem*>& fss, const spool::
   auto each_mailbox = [&](bool in_place_too) {
     for (const auto& m : disc.mailboxes) {
       if (m.records.value_or(0) == 0 && m.message_files == 0) continue;
+      if (!in_place_too && how.may_lack && !how.may_lack(m)) continue;
       const auto c = validate::check_mailbox_meta(*fss[m.fs_index], m);
       for (const auto& mv : c.messages)
         if (mv.has_file && !mv.record)

@@ -74,6 +74,11 @@ struct LostFiles {
 struct LostSearch {
   bool carve = true;  // search the free blocks for what no inode holds (false: --no-carve)
   fs::BulkReadOptions reading;
+  // When set: false for a mailbox already checked in this run with every
+  // record's file in place and every file claimed by a record. Its metadata
+  // is then not read again to find what it lacks (check: a second pass
+  // over every index and cache).
+  std::function<bool(const spool::Mailbox&)> may_lack;
 };
 
 // The GUID (hex) of a message whose record is intact but whose file is

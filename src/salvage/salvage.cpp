@@ -501,7 +501,7 @@ class Salvager {
                                   std::string why;
                                   return mailbox_selected(m, sel_, code, why);
                                 },
-                                LostSearch{opt_.carve, opt_.reading});
+                                LostSearch{opt_.carve, opt_.reading, {}});
     found_ = std::move(lost.found);
     matched_ = std::move(lost.matched);
     res_.rehome = lost.stats;
