@@ -354,11 +354,16 @@ int run_check(std::vector<std::string> evidence, const std::vector<std::string>&
   validate::CheckOptions opt;
   opt.hash_messages = hash;
   bool unmatched = !selectors.empty();
+  std::vector<const spool::Mailbox*> to_check;
   for (const auto& m : disc.mailboxes) {
     if (loose ? !m.dir.empty() : !selected(m, selectors)) continue;
     unmatched = false;
-    checked.push_back(report::summarize_check(m, validate::check_mailbox(*o.usable[m.fs_index], m, opt)));
+    to_check.push_back(&m);
   }
+  validate::check_mailboxes(o.usable, to_check, opt,
+                            [&](const spool::Mailbox& m, validate::MailboxCheck&& c) {
+                              checked.push_back(report::summarize_check(m, c));
+                            });
   if (unmatched && !o.usable.empty()) {
     std::fprintf(stderr, "spoolsalvage: no mailbox matches the --mailbox selection\n");
     return kExitUsage;
@@ -1321,6 +1326,7 @@ int main(int argc, char** argv) {
   // come from the heap, and the peak memory of a 300k-message check varied
   // from 82 to 125 MB between runs.
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);  // fixing the first fixes this one at 128 KiB: heap pages faulted anew
   try {
     return ss::cli::main_impl(argc, argv);
   } catch (const std::exception& e) {

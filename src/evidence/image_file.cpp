@@ -14,10 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -27,6 +30,9 @@
 namespace ss::evidence {
 namespace {
 
+// Safe to read from two threads at once (libext2fs's metadata reads on one,
+// the bulk reader's on another): pread needs no lock; the counters and the
+// lazily opened O_DIRECT descriptor and mapping are guarded.
 class ImageFile final : public Source {
  public:
   ImageFile(std::string name, int fd, std::uint64_t size, SourceKind kind)
@@ -40,47 +46,60 @@ class ImageFile final : public Source {
   const std::string& name() const override { return name_; }
   SourceKind kind() const override { return kind_; }
   std::uint64_t size() const override { return size_; }
-  const ReadStats& stats() const override { return stats_; }
+  const ReadStats& stats() const override {
+    std::lock_guard lock(m_);
+    snapshot_ = stats_;
+    return snapshot_;
+  }
 
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
     if (offset >= size_ || out.empty()) {
-      if (!out.empty()) ++stats_.short_reads;
+      if (!out.empty()) count([](ReadStats& s) { ++s.short_reads; });
       return std::size_t{0};
     }
     std::size_t want = out.size();
-    if (want > size_ - offset) {
-      want = static_cast<std::size_t>(size_ - offset);
-      ++stats_.short_reads;
-    }
+    const bool cut = want > size_ - offset;
+    if (cut) want = static_cast<std::size_t>(size_ - offset);
     std::size_t done = 0;
-    ++stats_.reads;
     while (done < want) {
       ssize_t n = ::pread(fd_, out.data() + done, want - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
-        ++stats_.errors;
+        const int e = errno;
+        count([&](ReadStats& s) {
+          ++s.reads;
+          s.short_reads += cut;
+          ++s.errors;
+        });
         return Finding{Code::evidence_read_error, name_,
-                       fmt::format("offset {} length {}: {}", offset + done, want - done,
-                                   std::strerror(errno))};
+                       fmt::format("offset {} length {}: {}", offset + done, want - done, std::strerror(e))};
       }
       if (n == 0) break;  // the file shrank under us
       done += static_cast<std::size_t>(n);
     }
-    stats_.bytes_read += done;
+    count([&](ReadStats& s) {
+      ++s.reads;
+      s.short_reads += cut;
+      s.bytes_read += done;
+    });
     return done;
   }
 
- private:
   Result<std::size_t> read_once_at(std::uint64_t offset, std::span<std::byte> out) override {
     if (offset < size_ && std::min<std::uint64_t>(out.size(), size_ - offset) >= kDirectMin) {
       const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size_ - offset));
-      if (want < out.size()) ++stats_.short_reads;
       if (auto d = read_direct(offset, out.first(want))) {
-        ++stats_.reads;
-        if (!*d) return d->problem();
-        stats_.bytes_read += **d;
-        ++stats_.direct_reads;
-        return **d;
+        count([&](ReadStats& s) {
+          ++s.reads;
+          s.short_reads += want < out.size();
+          if (!*d) {
+            ++s.errors;
+          } else {
+            s.bytes_read += **d;
+            ++s.direct_reads;
+          }
+        });
+        return std::move(*d);
       }
     }
     return read_at(offset, out);
@@ -90,25 +109,50 @@ class ImageFile final : public Source {
   static constexpr std::size_t kDirectMin = 128 << 10;  // smaller reads always go through the cache
   static constexpr std::size_t kMaxAlign = 4096;
 
+  template <class F>
+  void count(F f) {
+    std::lock_guard lock(m_);
+    f(stats_);
+  }
+
   // Whether every page of [offset, offset + len) is in the page cache.
   bool resident(std::uint64_t offset, std::size_t len) {
-    if (!mapped_) {
-      mapped_ = true;
-      void* m = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_SHARED, fd_, 0);
-      map_ = m == MAP_FAILED ? nullptr : m;
+    {
+      std::lock_guard lock(m_);
+      if (!mapped_) {
+        mapped_ = true;
+        void* m = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_SHARED, fd_, 0);
+        map_ = m == MAP_FAILED ? nullptr : m;
+      }
     }
     if (map_ == nullptr) return false;
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t first = offset / page * page;
     const std::uint64_t end = std::min<std::uint64_t>(size_, offset + len);
-    const std::size_t pages = static_cast<std::size_t>((end - first + page - 1) / page);
-    residency_.resize(pages);
+    std::vector<unsigned char> residency(static_cast<std::size_t>((end - first + page - 1) / page));
     if (::mincore(static_cast<char*>(map_) + first, static_cast<std::size_t>(end - first),
-                  residency_.data()) != 0)
+                  residency.data()) != 0)
       return false;
-    for (unsigned char r : residency_)
+    for (unsigned char r : residency)
       if (!(r & 1)) return false;
     return true;
+  }
+
+  // The O_DIRECT descriptor, opened on first use; -1: none here.
+  int direct_fd() {
+    std::lock_guard lock(m_);
+    if (direct_fd_ == -1) {
+      int fd = ::open(name_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+      struct stat a {}, b {};
+      // The same file as the first descriptor, or nothing (renamed under us).
+      if (fd >= 0 && (::fstat(fd_, &a) != 0 || ::fstat(fd, &b) != 0 || a.st_dev != b.st_dev ||
+                      a.st_ino != b.st_ino)) {
+        ::close(fd);
+        fd = -1;
+      }
+      direct_fd_ = fd >= 0 ? fd : -2;  // -2: no O_DIRECT here (tmpfs, some FUSE)
+    }
+    return direct_fd_ >= 0 ? direct_fd_ : -1;
   }
 
   // A large read around the page cache, when the range is not all cached and
@@ -116,45 +160,35 @@ class ImageFile final : public Source {
   // where the device asks for it). nullopt: not done this way (the caller
   // reads through the cache); a problem: an I/O error.
   std::optional<Result<std::size_t>> read_direct(std::uint64_t offset, std::span<std::byte> out) {
-    if (direct_fd_ == -2) return std::nullopt;
+    if (no_direct_.load()) return std::nullopt;
+    const std::size_t align = align_.load();
     auto aligned = [&](std::size_t a) {
       return offset % a == 0 && reinterpret_cast<std::uintptr_t>(out.data()) % a == 0;
     };
-    if (!aligned(align_) || resident(offset, out.size())) return std::nullopt;
-    if (direct_fd_ == -1) {
-      direct_fd_ = ::open(name_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-      struct stat a {}, b {};
-      // The same file as the first descriptor, or nothing (renamed under us).
-      if (direct_fd_ >= 0 && (::fstat(fd_, &a) != 0 || ::fstat(direct_fd_, &b) != 0 ||
-                              a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
-        ::close(direct_fd_);
-        direct_fd_ = -1;
-      }
-      if (direct_fd_ < 0) {
-        direct_fd_ = -2;  // no O_DIRECT here (tmpfs, some FUSE): always through the cache
-        return std::nullopt;
-      }
+    if (!aligned(align) || resident(offset, out.size())) return std::nullopt;
+    const int dfd = direct_fd();
+    if (dfd < 0) {
+      no_direct_ = true;
+      return std::nullopt;
     }
-    const std::size_t body = out.size() / align_ * align_;
+    const std::size_t body = out.size() / align * align;
     std::size_t done = 0;
     while (done < body) {
-      ssize_t n = ::pread(direct_fd_, out.data() + done, body - done, static_cast<off_t>(offset + done));
+      ssize_t n = ::pread(dfd, out.data() + done, body - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EINVAL && done == 0) {
         // The alignment is not enough for this device: ask for more, or give up.
-        if (align_ < kMaxAlign) {
+        if (align < kMaxAlign) {
           align_ = kMaxAlign;
-          return aligned(align_) ? read_direct(offset, out) : std::nullopt;
+          return aligned(kMaxAlign) ? read_direct(offset, out) : std::nullopt;
         }
-        direct_fd_ = -2;
+        no_direct_ = true;
         return std::nullopt;
       }
-      if (n < 0) {
-        ++stats_.errors;
+      if (n < 0)
         return Result<std::size_t>(
             Finding{Code::evidence_read_error, name_,
                     fmt::format("offset {} length {}: {}", offset + done, body - done, std::strerror(errno))});
-      }
       if (n == 0) return Result<std::size_t>(done);  // the file shrank under us
       done += static_cast<std::size_t>(n);
     }
@@ -165,15 +199,13 @@ class ImageFile final : public Source {
         static_cast<std::byte*>(std::aligned_alloc(kMaxAlign, kMaxAlign)), &std::free);
     if (!tail) return std::nullopt;
     for (;;) {
-      ssize_t n = ::pread(direct_fd_, tail.get(), align_, static_cast<off_t>(offset + done));
+      ssize_t n = ::pread(dfd, tail.get(), align, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ++stats_.errors;
+      if (n < 0)
         return Result<std::size_t>(
             Finding{Code::evidence_read_error, name_,
                     fmt::format("offset {} length {}: {}", offset + done, out.size() - done,
                                 std::strerror(errno))});
-      }
       const std::size_t take = std::min(out.size() - done, static_cast<std::size_t>(n));
       std::memcpy(out.data() + done, tail.get(), take);
       return Result<std::size_t>(done + take);
@@ -182,14 +214,16 @@ class ImageFile final : public Source {
 
   std::string name_;
   int fd_;
-  int direct_fd_ = -1;       // -1: not opened yet; -2: O_DIRECT unavailable
-  std::size_t align_ = 512;  // what O_DIRECT needs here, as far as known
-  bool mapped_ = false;
-  void* map_ = nullptr;      // read-only mapping for mincore (nullptr: none)
-  std::vector<unsigned char> residency_;
   std::uint64_t size_;
   SourceKind kind_;
+  mutable std::mutex m_;       // guards what follows, but for the atomics
   ReadStats stats_;
+  mutable ReadStats snapshot_;  // what stats() hands out
+  int direct_fd_ = -1;          // -1: not opened yet; -2: O_DIRECT unavailable
+  bool mapped_ = false;
+  void* map_ = nullptr;         // read-only mapping for mincore (nullptr: none); set once
+  std::atomic<std::size_t> align_{512};  // what O_DIRECT needs here, as far as known
+  std::atomic<bool> no_direct_{false};
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A Source over bytes in memory (see source.hpp).
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "evidence/source.hpp"
 
@@ -19,6 +20,7 @@ class MemorySource final : public Source {
 
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
     if (out.empty()) return std::size_t{0};
+    std::lock_guard lock(m_);  // the counters: reads may come from two threads
     ++stats_.reads;
     if (offset >= bytes_.size()) {
       ++stats_.short_reads;
@@ -34,6 +36,7 @@ class MemorySource final : public Source {
  private:
   std::string name_;
   std::vector<std::byte> bytes_;
+  std::mutex m_;
   ReadStats stats_;
 };
 

@@ -54,7 +54,10 @@ class RetryingSource final : public Source {
   Result<std::size_t> read(std::uint64_t offset, std::span<std::byte> out, bool once) {
     if (out.empty()) return std::size_t{0};
     if (auto known = known_bad(offset, out.size())) {
-      ++refused_;
+      {
+        std::lock_guard lock(mutex_);
+        ++refused_;
+      }
       return Finding{Code::evidence_read_error,
                      fmt::format("{}: bytes {}..{}", name(), offset, offset + out.size()),
                      fmt::format("bytes {}..{} failed earlier in this run; not read again",
@@ -75,7 +78,10 @@ class RetryingSource final : public Source {
                                static_cast<std::size_t>(next - at));
       auto pr = inner_->read_at(at, piece);
       for (unsigned i = 0; !pr && i < p_.retries; ++i) {
-        ++retries_;
+        {
+          std::lock_guard lock(mutex_);
+          ++retries_;
+        }
         pr = inner_->read_at(at, piece);
       }
       if (!pr) {

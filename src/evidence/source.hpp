@@ -43,6 +43,9 @@ class Source {
   // Reads up to out.size() bytes at `offset`; returns the number of bytes read,
   // which is smaller than asked only at the end of the evidence. An I/O error
   // gives a Finding (evidence.read-error) naming the range.
+  // A Source may be read from two threads at once (libext2fs's reads of the
+  // metadata and the bulk reader's of message bytes, validate::check_mailboxes):
+  // implementations guard their state.
   virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) = 0;
   // The same, for bytes this run reads once (message files): a large read
   // of bytes not in the page cache may go around it (O_DIRECT), which on a

@@ -458,6 +458,13 @@ class Reader {
 
 }  // namespace
 
+bool reads_through_fs(const Filesystem& fs, const ReadJob& job) {
+  const evidence::Source* src = fs.source();
+  if (job.size == 0) return false;
+  if (src && job.size > src->size()) return false;  // refused unread
+  return !(src && direct_readable(job, *src));
+}
+
 BulkReadStats read_files(Filesystem& fs, std::span<const ReadJob> jobs, ReadConsumer& consumer,
                          const BulkReadOptions& opt, const std::function<void()>& tick) {
   Reader r(fs, jobs, consumer, opt, tick);

@@ -72,6 +72,13 @@ struct BulkReadStats {
   BulkReadStats& operator+=(const BulkReadStats& o);
 };
 
+// Whether read_files reads this job through the Filesystem (libext2fs:
+// inline data, a directory tree, runs it cannot use) rather than straight
+// from the evidence. A read_files call whose jobs all say false touches
+// only the evidence Source, which may be read from two threads: it may run
+// beside the thread that uses the Filesystem.
+bool reads_through_fs(const Filesystem& fs, const ReadJob& job);
+
 // Reads every job and hands its bytes to `consumer`; returns when every job
 // has ended. `tick`, if given, is called on the calling thread now and then
 // (for progress).

@@ -1,6 +1,8 @@
 #include "validate/mailbox_check.hpp"
 
 #include <fmt/format.h>
+#include <exception>
+#include <thread>
 
 #include <algorithm>
 #include <map>
@@ -290,6 +292,91 @@ void settle_messages(MailboxCheck& out) {
                                                      : MessageState::verified;
     }
   }
+}
+
+namespace {
+
+// One mailbox of check_mailboxes: its metadata checked, its message files'
+// bytes being read (far: straight from the evidence, on a thread of its own;
+// near: through the Filesystem, on the caller's).
+struct InFlight {
+  const spool::Mailbox* mailbox = nullptr;
+  MailboxCheck check;
+  std::vector<fs::ReadJob> far, near;
+  std::vector<std::size_t> far_msg, near_msg;  // job -> message
+  std::unique_ptr<HashConsumer> far_hc, near_hc;
+  fs::BulkReadStats far_stats;
+  std::exception_ptr far_error;
+  std::thread reader;
+  ~InFlight() {
+    if (reader.joinable()) reader.join();
+  }
+};
+
+void take_hashes(MailboxCheck& out, const std::vector<std::size_t>& msg, const HashConsumer& hc) {
+  for (std::size_t j = 0; j < msg.size(); ++j) {
+    auto& mv = out.messages[msg[j]];
+    if (hc.results_[j]) {
+      mv.read = ReadState::hashed;
+      mv.sha1 = hc.results_[j];
+      out.bytes_hashed += mv.file_size;
+    } else {
+      mv.read = ReadState::failed;
+      mv.read_problem = hc.problems_[j];
+    }
+  }
+}
+
+}  // namespace
+
+void check_mailboxes(const std::vector<fs::Filesystem*>& fss,
+                     const std::vector<const spool::Mailbox*>& mailboxes, const CheckOptions& opt,
+                     const std::function<void(const spool::Mailbox&, MailboxCheck&&)>& done) {
+  auto finish = [&](InFlight& f) {
+    if (f.reader.joinable()) f.reader.join();
+    if (f.far_error) std::rethrow_exception(f.far_error);
+    if (f.far_hc) take_hashes(f.check, f.far_msg, *f.far_hc);
+    if (f.near_hc) take_hashes(f.check, f.near_msg, *f.near_hc);
+    f.check.reads += f.far_stats;
+    settle_messages(f.check);
+    done(*f.mailbox, std::move(f.check));
+  };
+  std::unique_ptr<InFlight> prev;
+  for (const spool::Mailbox* m : mailboxes) {
+    fs::Filesystem& fs = *fss[m->fs_index];
+    auto cur = std::make_unique<InFlight>();
+    cur->mailbox = m;
+    cur->check = check_mailbox_meta(fs, *m);
+    if (opt.hash_messages) {
+      for (std::size_t i = 0; i < cur->check.messages.size(); ++i) {
+        const auto& mv = cur->check.messages[i];
+        if (!mv.has_file) continue;
+        fs::ReadJob j{mv.node, mv.file_size, {}};
+        if (auto runs = fs.file_runs(mv.node)) j.runs = std::move(runs).value();
+        const bool near = fs::reads_through_fs(fs, j);
+        (near ? cur->near : cur->far).push_back(std::move(j));
+        (near ? cur->near_msg : cur->far_msg).push_back(i);
+      }
+      if (!cur->near.empty()) {  // libext2fs: on this thread
+        cur->near_hc = std::make_unique<HashConsumer>(cur->near.size());
+        cur->check.reads += fs::read_files(fs, cur->near, *cur->near_hc, opt.reading);
+      }
+    }
+    if (prev) finish(*prev);
+    if (!cur->far.empty()) {
+      cur->far_hc = std::make_unique<HashConsumer>(cur->far.size());
+      InFlight* f = cur.get();
+      f->reader = std::thread([f, &fs, &opt] {
+        try {
+          f->far_stats = fs::read_files(fs, f->far, *f->far_hc, opt.reading);
+        } catch (...) {
+          f->far_error = std::current_exception();
+        }
+      });
+    }
+    prev = std::move(cur);
+  }
+  if (prev) finish(*prev);
 }
 
 MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const CheckOptions& opt) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,5 +98,15 @@ struct CheckOptions {
 // Both steps, the files read in disk order with SHA-1 on worker threads.
 MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m,
                            const CheckOptions& opt = {});
+
+// check_mailbox for many mailboxes (each on fss[m->fs_index]), pipelined:
+// the message bytes of one mailbox are read from the evidence and hashed on
+// another thread while the next mailbox's metadata is read through
+// libext2fs on this one, so that the disk is not left idle while indexes
+// are decoded. `done` gets every mailbox's check in the order given, on
+// this thread. Memory: two mailboxes' checks at a time.
+void check_mailboxes(const std::vector<fs::Filesystem*>& fss,
+                     const std::vector<const spool::Mailbox*>& mailboxes, const CheckOptions& opt,
+                     const std::function<void(const spool::Mailbox&, MailboxCheck&&)>& done);
 
 }  // namespace ss::validate

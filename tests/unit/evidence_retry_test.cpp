@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ class FaultySource final : public evidence::Source {
   std::uint64_t size() const override { return bytes_.size(); }
   const evidence::ReadStats& stats() const override { return stats_; }
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
+    std::lock_guard lock(m_);  // a Source may be read from two threads
     const ByteRange want{offset, out.size()};
     bool fail = false;
     for (const auto& b : bad)
@@ -64,6 +66,7 @@ class FaultySource final : public evidence::Source {
 
  private:
   std::string name_ = "faulty.img";
+  std::mutex m_;
   std::vector<std::byte> bytes_;
   evidence::ReadStats stats_;
 };
@@ -178,4 +181,23 @@ TEST_CASE("retry: a check over a real fixture with a bad block goes on; only tha
   const auto needed = src->needed_unread();
   REQUIRE(needed.size() == 1);
   CHECK(needed[0].offset == at / 1024 * 1024);
+
+  // The pipelined check (message bytes read on another thread while the
+  // next mailbox's metadata is read) comes to the same states, in order.
+  auto faulty2 = std::make_shared<FaultySource>(bytes);
+  faulty2->bad = {{at, 512}};
+  auto f2 = fs::open_ext(evidence::open_retrying(faulty2, {2, 1024}));
+  REQUIRE(f2.ok());
+  auto disc = spool::discover({f2->get()});
+  std::vector<const spool::Mailbox*> all;
+  for (const auto& m : disc.mailboxes) all.push_back(&m);
+  std::map<std::pair<std::string, std::uint32_t>, validate::MessageState> piped;
+  std::vector<std::string> order;
+  validate::check_mailboxes({f2->get()}, all, {}, [&](const spool::Mailbox& m, validate::MailboxCheck&& c) {
+    order.push_back(m.name);
+    for (const auto& v : c.messages) piped[{m.name, v.uid}] = v.state;
+  });
+  CHECK(piped == got);
+  REQUIRE(order.size() == all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(order[i] == all[i]->name);
 }
