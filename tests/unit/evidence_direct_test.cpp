@@ -23,7 +23,8 @@ namespace {
 
 struct Aligned {
   std::unique_ptr<std::byte, decltype(&std::free)> p{nullptr, &std::free};
-  explicit Aligned(std::size_t n) : p(static_cast<std::byte*>(std::aligned_alloc(4096, n)), &std::free) {
+  explicit Aligned(std::size_t n)  // aligned_alloc wants a whole number of alignments
+      : p(static_cast<std::byte*>(std::aligned_alloc(4096, (n + 4095) / 4096 * 4096)), &std::free) {
     REQUIRE(p != nullptr);
   }
 };
