@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <exception>
+#include <thread>
 #include <atomic>
 #include <map>
 #include <set>
@@ -385,6 +387,16 @@ class Salvager {
     if (opt_.rehome) find_lost();
     std::vector<Pending> group;
     std::uint64_t group_records = 0;
+    // One group's message bytes are read (on a thread of its own) while the
+    // next group's metadata is read and checked here.
+    std::unique_ptr<Flight> flying;
+    auto send = [&] {
+      if (group.empty()) return;
+      auto next = board(group);  // reads what needs libext2fs, on this thread
+      if (flying) land(*flying);
+      launch(*next);
+      flying = std::move(next);
+    };
     for (std::size_t k = 0; k < disc_.mailboxes.size(); ++k) {
       if (opt_.cancel && opt_.cancel->load()) {
         res_.cancelled = true;
@@ -395,11 +407,12 @@ class Salvager {
       group.push_back(prepare(m));
       group_records += group.back().check.messages.size();
       if (group_records >= opt_.group_records) {
-        flush(group);
+        send();
         group_records = 0;
       }
     }
-    flush(group);
+    send();
+    if (flying) land(*flying);
     // Everything written reaches the disk before the run says it is done.
     int dfd = ::open(out_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || ::syncfs(dfd) != 0) {
@@ -590,35 +603,92 @@ class Salvager {
 
   // Reads the group's selected messages (per filesystem, each in disk
   // order), then finishes its mailboxes in order.
-  void flush(std::vector<Pending>& group) {
-    if (group.empty()) return;
+  // A group of mailboxes whose message bytes are being read. Its slots are
+  // its own: the next group's are being made meanwhile.
+  struct Flight {
+    std::vector<Pending> group;
+    std::vector<Slot> slots;
+    std::vector<std::vector<fs::ReadJob>> jobs;            // per filesystem: read on the flight's thread
+    std::vector<std::vector<std::size_t>> slot_of_job;
+    std::vector<std::unique_ptr<MaildirWriter>> writers;
+    fs::BulkReadStats reads;
+    std::exception_ptr error;
+    std::thread reader;
+    ~Flight() {
+      if (reader.joinable()) reader.join();
+    }
+  };
+
+  // The group's jobs; those that need libext2fs (inline data, ...) are read
+  // now, on this thread; the others wait for launch().
+  std::unique_ptr<Flight> board(std::vector<Pending>& group) {
+    auto f = std::make_unique<Flight>();
+    f->group = std::move(group);
+    group.clear();
+    f->slots = std::move(slots_);
+    slots_.clear();
+    f->jobs.resize(fss_.size());
+    f->slot_of_job.resize(fss_.size());
     for (std::size_t fi = 0; fi < fss_.size(); ++fi) {
-      std::vector<fs::ReadJob> jobs;
-      std::vector<std::size_t> slot_of_job;
-      for (auto& p : group) {
+      std::vector<fs::ReadJob> near;
+      std::vector<std::size_t> near_slots;
+      for (auto& p : f->group) {
         if (p.m->fs_index != fi) continue;
         for (std::size_t i = 0; i < p.check.messages.size(); ++i) {
           if (p.slot_of_message[i] == kNotRead) continue;
-          if (!slots_[p.slot_of_message[i]].reused.empty()) continue;
+          if (!f->slots[p.slot_of_message[i]].reused.empty()) continue;
           const auto& mv = p.check.messages[i];
-          jobs.push_back(fs::ReadJob{mv.node, mv.file_size, p.runs[i]});
-          slot_of_job.push_back(p.slot_of_message[i]);
+          fs::ReadJob j{mv.node, mv.file_size, p.runs[i]};
+          const bool through = fs::reads_through_fs(*fss_[fi], j);
+          (through ? near : f->jobs[fi]).push_back(std::move(j));
+          (through ? near_slots : f->slot_of_job[fi]).push_back(p.slot_of_message[i]);
         }
       }
-      if (jobs.empty()) continue;
-      MaildirWriter writer(slots_, slot_of_job);
+      if (near.empty()) continue;
+      MaildirWriter writer(f->slots, near_slots);
       const std::uint64_t done_before = prog_.messages_done, bytes_before = prog_.bytes_done;
       auto tick = [&] {
         prog_.messages_done = done_before + writer.messages();
         prog_.bytes_done = bytes_before + writer.bytes();
         if (progress_) progress_(prog_);
       };
-      res_.reads += fs::read_files(*fss_[fi], jobs, writer, opt_.reading, tick);
+      res_.reads += fs::read_files(*fss_[fi], near, writer, opt_.reading, tick);
       tick();
     }
-    for (auto& p : group) finish(p);
-    group.clear();
-    slots_.clear();
+    return f;
+  }
+
+  // The rest of the group's bytes, straight from the evidence, on a thread
+  // of the flight's own (libext2fs is not used there).
+  void launch(Flight& f) {
+    for (std::size_t fi = 0; fi < fss_.size(); ++fi)
+      f.writers.push_back(std::make_unique<MaildirWriter>(f.slots, f.slot_of_job[fi]));
+    f.reader = std::thread([this, &f] {
+      try {
+        for (std::size_t fi = 0; fi < fss_.size(); ++fi)
+          if (!f.jobs[fi].empty()) f.reads += fs::read_files(*fss_[fi], f.jobs[fi], *f.writers[fi], opt_.reading);
+      } catch (...) {
+        f.error = std::current_exception();
+      }
+    });
+  }
+
+  // Waits for the flight's reading, then publishes its messages and reports
+  // them, mailbox by mailbox, on this thread.
+  void land(Flight& f) {
+    if (f.reader.joinable()) f.reader.join();
+    if (f.error) std::rethrow_exception(f.error);
+    res_.reads += f.reads;
+    for (const auto& w : f.writers) {
+      prog_.messages_done += w->messages();
+      prog_.bytes_done += w->bytes();
+    }
+    if (progress_) progress_(prog_);
+    landing_ = &f.slots;
+    for (auto& p : f.group) finish(p);
+    landing_ = nullptr;
+    f.group.clear();
+    f.slots.clear();
   }
 
   void finish(Pending& p) {
@@ -634,7 +704,7 @@ class Salvager {
         mv.read = sum.selected ? validate::ReadState::not_wanted : validate::ReadState::not_read;
         continue;
       }
-      Slot& s = slots_[p.slot_of_message[i]];
+      Slot& s = (*landing_)[p.slot_of_message[i]];
       if (s.sha1) {
         mv.read = validate::ReadState::hashed;
         mv.sha1 = s.sha1;
@@ -662,7 +732,7 @@ class Salvager {
 
     for (std::size_t i = 0; i < check.messages.size(); ++i) {
       const auto& mv = check.messages[i];
-      Slot* slot = p.slot_of_message[i] == kNotRead ? nullptr : &slots_[p.slot_of_message[i]];
+      Slot* slot = p.slot_of_message[i] == kNotRead ? nullptr : &(*landing_)[p.slot_of_message[i]];
       ManifestEntry e;
       e.mailbox = m.name;
       e.display_name = m.display_name;
@@ -876,7 +946,7 @@ class Salvager {
     // Temp files never published (skipped after reading, or incomplete).
     for (std::size_t i = 0; i < check.messages.size(); ++i)
       if (p.slot_of_message[i] != kNotRead) {
-        const Slot& s = slots_[p.slot_of_message[i]];
+        const Slot& s = (*landing_)[p.slot_of_message[i]];
         if (!s.tmp_path.empty()) ::unlink(s.tmp_path.c_str());
         if (!s.reused.empty()) ::unlink((p.maildir + "/cur/" + s.reused).c_str());
       }
@@ -897,7 +967,8 @@ class Salvager {
   SalvageResult res_;
   Progress prog_;
   MaildirNamer namer_;
-  std::vector<Slot> slots_;
+  std::vector<Slot> slots_;                // of the group being prepared
+  std::vector<Slot>* landing_ = nullptr;  // of the group being finished
   unsigned long long seq_ = 0;
 };
 

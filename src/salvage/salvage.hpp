@@ -159,10 +159,10 @@ using EntryFn = std::function<void(const ManifestEntry&)>;
 struct SalvageOptions {
   fs::BulkReadOptions reading;
   // Mailboxes are checked, read and written in groups of about this many
-  // records: what bounds memory, about 1.3 KB a record of the group (the
-  // whole check of each mailbox in it). 300k bench: peak 118 MB with
-  // groups of 50000, 85 MB with 25000, 70 MB with 10000, no slower.
-  std::uint64_t group_records = 20000;
+  // records: what bounds memory, about 1.3 KB a record of a group (the
+  // whole check of each mailbox in it), and two groups are alive at once
+  // (one read while the next is checked).
+  std::uint64_t group_records = 10000;
   // --resume: OUT holds an earlier run's output. A message already in its
   // Maildir's cur/ is kept without reading the evidence again when that
   // file's SHA-1 equals the GUID of its intact record (proof it is the
