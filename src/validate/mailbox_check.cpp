@@ -394,17 +394,7 @@ MailboxCheck check_mailbox(fs::Filesystem& fs, const spool::Mailbox& m, const Ch
     }
     HashConsumer hc(jobs.size());
     out.reads = fs::read_files(fs, jobs, hc, opt.reading);
-    for (std::size_t j = 0; j < jobs.size(); ++j) {
-      auto& mv = out.messages[which[j]];
-      if (hc.results_[j]) {
-        mv.read = ReadState::hashed;
-        mv.sha1 = hc.results_[j];
-        out.bytes_hashed += mv.file_size;
-      } else {
-        mv.read = ReadState::failed;
-        mv.read_problem = hc.problems_[j];
-      }
-    }
+    take_hashes(out, which, hc);
   }
   settle_messages(out);
   return out;
