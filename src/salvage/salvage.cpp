@@ -601,10 +601,9 @@ class Salvager {
     return false;
   }
 
-  // Reads the group's selected messages (per filesystem, each in disk
-  // order), then finishes its mailboxes in order.
-  // A group of mailboxes whose message bytes are being read. Its slots are
-  // its own: the next group's are being made meanwhile.
+  // A group of mailboxes whose selected messages are being read (per
+  // filesystem, each in disk order), then finished in order by land(). Its
+  // slots are its own: the next group's are being made meanwhile.
   struct Flight {
     std::vector<Pending> group;
     std::vector<Slot> slots;
