@@ -102,7 +102,6 @@ class MappedSource final : public Source {
   }
 
  public:
-
   std::vector<ByteRange> needed_unread() const override {
     std::lock_guard lock(mutex_);
     std::vector<ByteRange> r = needed_;

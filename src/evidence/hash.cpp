@@ -1,10 +1,8 @@
 // SHA-256 of a whole evidence (see source.hpp).
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <memory>
-#include <new>
 
+#include "core/aligned.hpp"
 #include "core/sha1.hpp"
 #include "evidence/source.hpp"
 
@@ -15,9 +13,7 @@ Result<std::string> sha256_of_source(Source& source,
   constexpr std::size_t kChunk = std::size_t{8} << 20;
   // Aligned, and read with read_once_at: every byte is read once, around
   // the page cache where it is not already there.
-  std::unique_ptr<std::byte, decltype(&std::free)> buf(
-      static_cast<std::byte*>(std::aligned_alloc(4096, kChunk)), &std::free);
-  if (!buf) throw std::bad_alloc();
+  const AlignedBytes buf = aligned_bytes(kChunk);
   Sha256Hasher h;
   const std::uint64_t size = source.size();
   std::uint64_t at = 0;

@@ -16,7 +16,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -25,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "core/aligned.hpp"
 #include "evidence/source.hpp"
 
 namespace ss::evidence {
@@ -107,7 +107,7 @@ class ImageFile final : public Source {
 
  private:
   static constexpr std::size_t kDirectMin = 128 << 10;  // smaller reads always go through the cache
-  static constexpr std::size_t kMaxAlign = 4096;
+  static constexpr std::size_t kMaxAlign = kDirectAlign;  // what any device asks for at most
 
   template <class F>
   void count(F f) {
@@ -195,9 +195,12 @@ class ImageFile final : public Source {
     if (done == out.size()) return Result<std::size_t>(done);
     // The last part of a block: read whole into an aligned buffer, the part
     // asked for copied out.
-    std::unique_ptr<std::byte, decltype(&std::free)> tail(
-        static_cast<std::byte*>(std::aligned_alloc(kMaxAlign, kMaxAlign)), &std::free);
-    if (!tail) return std::nullopt;
+    AlignedBytes tail;
+    try {
+      tail = aligned_bytes(kMaxAlign);
+    } catch (const std::bad_alloc&) {
+      return std::nullopt;
+    }
     for (;;) {
       ssize_t n = ::pread(dfd, tail.get(), align, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;

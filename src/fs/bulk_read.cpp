@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+
+#include "core/aligned.hpp"
 
 namespace ss::fs {
 
@@ -31,13 +32,9 @@ namespace {
 // Buffers the evidence is read into start on a 4 KiB boundary, and so does
 // each file's place in a batch: a large read of blocks that are not cached
 // can then go around the page cache (evidence/image_file.cpp).
-constexpr std::size_t kAlign = 4096;
+constexpr std::size_t kAlign = kDirectAlign;
 std::uint64_t align_up(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-std::shared_ptr<std::byte[]> aligned_buffer(std::uint64_t size) {
-  void* p = std::aligned_alloc(kAlign, static_cast<std::size_t>(align_up(std::max<std::uint64_t>(size, 1))));
-  if (p == nullptr) throw std::bad_alloc();
-  return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [](std::byte* b) { std::free(b); });
-}
+std::shared_ptr<std::byte[]> aligned_buffer(std::uint64_t size) { return aligned_bytes(size); }
 
 // The batch buffers, kept for the next batch (and the next call) instead of
 // freed: memory does not fragment (fresh 16 MiB buffers from malloc, freed
@@ -48,7 +45,7 @@ class Arenas {
  public:
   explicit Arenas(std::uint64_t size) : size_(align_up(std::max<std::uint64_t>(size, 1))) {}
   ~Arenas() {
-    for (std::byte* b : free_) std::free(b);
+    for (std::byte* b : free_) FreeBytes{}(b);
   }
   Arenas(const Arenas&) = delete;
   Arenas& operator=(const Arenas&) = delete;
@@ -64,16 +61,11 @@ class Arenas {
         free_.pop_back();
       }
     }
-    if (b == nullptr) b = aligned_buffer_raw(size_);
+    if (b == nullptr) b = aligned_bytes(size_).release();
     return std::shared_ptr<std::byte[]>(b, [this](std::byte* p) { put(p); });
   }
 
  private:
-  static std::byte* aligned_buffer_raw(std::uint64_t size) {
-    void* p = std::aligned_alloc(kAlign, static_cast<std::size_t>(size));
-    if (p == nullptr) throw std::bad_alloc();
-    return static_cast<std::byte*>(p);
-  }
   void put(std::byte* b) {
     std::lock_guard lk(m_);
     if (free_.size() < kKeep) {
@@ -83,7 +75,7 @@ class Arenas {
       } catch (...) {
       }
     }
-    std::free(b);
+    FreeBytes{}(b);
   }
   static constexpr std::size_t kKeep = 3;  // two windows in flight and one being read
   std::uint64_t size_;

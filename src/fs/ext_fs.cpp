@@ -23,7 +23,6 @@
 #include <csignal>
 #include <cerrno>
 #include <cstddef>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -34,6 +33,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/aligned.hpp"
 #include "fs/filesystem.hpp"
 #include "fs/journal.hpp"
 
@@ -870,10 +870,13 @@ class ExtFs final : public Filesystem {
     if (!runs) return std::nullopt;
     for (const auto& r : *runs)
       if (r.inline_data) return std::nullopt;
-    constexpr std::size_t kAlign = 4096, kChunk = 4u << 20;
+    constexpr std::size_t kChunk = 4u << 20;
     if (!bounce_) {  // kept for the next large read: not faulted in again for every mailbox
-      bounce_.reset(static_cast<std::byte*>(std::aligned_alloc(kAlign, kChunk)));
-      if (!bounce_) return std::nullopt;
+      try {
+        bounce_ = aligned_bytes(kChunk);
+      } catch (const std::bad_alloc&) {
+        return std::nullopt;
+      }
     }
     std::byte* const bounce = bounce_.get();
     std::vector<std::byte> out(static_cast<std::size_t>(want));
@@ -1102,10 +1105,7 @@ class ExtFs final : public Filesystem {
   std::shared_ptr<IoContext> io_;
   FsInfo info_;
   Findings findings_;
-  struct Free {
-    void operator()(std::byte* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::byte, Free> bounce_;  // read_by_runs' aligned buffer
+  AlignedBytes bounce_;  // read_by_runs' aligned buffer
   InodeCache inodes_;
 };
 
